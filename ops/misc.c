@@ -1,0 +1,4 @@
+/* ops/misc.c — op family 'misc' (see ops/op.h for what an op definition holds). */
+#include "op.h"
+
+const odin_op_def *const odin_ops_misc[] = {NULL};

@@ -1,0 +1,4 @@
+/* ops/odin.c — op family 'odin' (see ops/op.h for what an op definition holds). */
+#include "op.h"
+
+const odin_op_def *const odin_ops_odin[] = {NULL};

@@ -1,0 +1,7 @@
+/* tools/cmd_dump.c — placeholder until its owner lands it. */
+#include "cli.h"
+
+int odin_cmd_dump(int argc, char **argv) {
+    (void)argc;
+    return odin_cli_usage(argv[0], "not built yet");
+}
