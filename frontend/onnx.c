@@ -667,8 +667,3 @@ odin_status odin_onnx_import_file(const char *path, odin_graph **out) {
     free(buf);
     return st;
 }
-
-odin_status odin_onnx_export_file(const odin_graph *g, const char *path) {
-    (void)g;
-    return odin_errorf("%s: ONNX export not built yet", path);
-}
