@@ -86,6 +86,8 @@ const char *odin_shape_str(const odin_value *v, char *buf, size_t size);
 /* Each op family file defines a NULL-terminated table; the registry lists them. */
 #define ODIN_OP_FAMILIES(X)                                                               \
     X(elementwise)                                                                        \
+    X(elementwise_binary)                                                                 \
+    X(elementwise_cast)                                                                   \
     X(reduce)                                                                             \
     X(norm)                                                                               \
     X(linalg)                                                                             \
