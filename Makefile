@@ -16,8 +16,10 @@ GEN := $(BUILD)/gen
 LLVM_CFLAGS = $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//')
 LLVM_LDFLAGS = $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) -lLLVM-19
 OPT ?= -O2
+# Extra compile flags, e.g. FUZZFLAGS=-fsanitize=fuzzer-no-link (tests/fuzz.sh).
+FUZZFLAGS ?=
 CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Wno-unused-parameter \
-          -Wno-missing-field-initializers -I. -I$(GEN) $(SANFLAGS)
+          -Wno-missing-field-initializers -I. -I$(GEN) $(SANFLAGS) $(FUZZFLAGS)
 LDLIBS = $(LLVM_LDFLAGS) -lprotobuf-c -lxxhash -lm -lpthread -ldl
 
 # Library sources: every .c in the module folders (tools/odinc.c holds main()).
