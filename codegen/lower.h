@@ -1,0 +1,73 @@
+/* codegen/lower.h — the contract between the compile driver and the op lowerings.
+ * A node becomes one kernel function `void kernel(ptr in0.., ptr out0..)` whose pointer
+ * parameters are the node's tensors; shapes are literals taken from the graph (every
+ * shape is static by the time code is generated). Elementwise ops instead provide a
+ * scalar lowering: the driver emits one loop nest for a chain of them (fusion), and
+ * LLVM's loop vectorizer widens the loop to the target's vectors.
+ *
+ * Lowerings live in codegen/lower_*.c, registered by op name in codegen/lower_table.c
+ * (not in the op definitions: ops/ and the reference interpreter stay free of LLVM). */
+#ifndef ODIN_LOWER_H
+#define ODIN_LOWER_H
+
+#include <llvm-c/Core.h>
+
+#include "../ops/op.h"
+#include "target.h"
+
+#define ODIN_LOWER_MAX_ARGS 64
+
+struct odin_plan;
+
+typedef struct odin_lower_ctx {
+    const struct odin_plan *plan;  /* where each tensor lives (passes/plan.h) */
+    LLVMValueRef io, arena, weights; /* base pointers of the current function */
+    bool allow_fallback;           /* JIT only: ops without lowering call their eval */
+    LLVMContextRef c;
+    LLVMModuleRef m;
+    LLVMBuilderRef b;
+    const odin_target *target;
+    const odin_graph *g;
+    int node;                      /* node being lowered */
+    LLVMValueRef fn;               /* kernel function being built */
+    LLVMValueRef in[ODIN_LOWER_MAX_ARGS];  /* pointer to each node input (NULL: omitted) */
+    LLVMValueRef out[ODIN_LOWER_MAX_ARGS]; /* pointer to each node output */
+    /* common types */
+    LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_ptr;
+} odin_lower_ctx;
+
+/* Whole-kernel lowering: emit code at the builder's position computing the node's
+ * outputs from ctx->in/out; the driver adds the return. */
+typedef odin_status (*odin_kernel_lower_fn)(odin_lower_ctx *ctx);
+/* Scalar lowering of an elementwise op: args are scalars of the input dtypes; returns
+ * the output scalar (of the output dtype). */
+typedef LLVMValueRef (*odin_elem_lower_fn)(odin_lower_ctx *ctx, const odin_node *n,
+                                           LLVMValueRef *args, int n_args);
+
+typedef struct odin_lowering {
+    const char *op;     /* op name (default domain unless "domain::Op") */
+    odin_kernel_lower_fn kernel;
+    odin_elem_lower_fn elem;
+    bool any_dtype;     /* elem handles integer/bool operands too (else f32 only) */
+} odin_lowering;
+
+const odin_lowering *odin_lowering_find(const odin_node *n);
+/* The node can join a fused elementwise loop: it has a scalar lowering for its dtypes. */
+bool odin_elem_fusable(const odin_graph *g, int node);
+/* Emit the loop nest computing a fused group (nodes in order, one output shape). */
+odin_status odin_emit_elementwise_group(odin_lower_ctx *ctx, const int *nodes, int n);
+
+/* Tables contributed by the lower_*.c files (NULL-terminated by op == NULL). */
+extern const odin_lowering odin_lowerings_elementwise[];
+extern const odin_lowering odin_lowerings_kernels[];
+
+/* Address of tensor t in the current function (from the plan and the base pointers). */
+LLVMValueRef odin_tensor_ptr(odin_lower_ctx *ctx, int t);
+/* Fill ctx->in / ctx->out for ctx->node. */
+void odin_bind_node(odin_lower_ctx *ctx);
+
+/* LLVM type of a dtype's scalar (bool is i8 in memory; i1 in registers is never used
+ * across ops). */
+LLVMTypeRef odin_llvm_type(odin_lower_ctx *ctx, odin_dtype t);
+
+#endif
