@@ -107,7 +107,7 @@ static void test_matmul_int64_exact(void) {
 }
 
 static void test_matmul_shape_errors(void) {
-    float v[12] = {0};
+    static const float v[32] = {0}; /* large enough for every operand below */
     int64_t d23[2] = {2, 3}, d42[2] = {4, 2}, b1[3] = {2, 3, 3}, b2[3] = {3, 3, 2};
     odin_graph *g = odin_graph_new("t");
     odin_matmul(g, cf32(g, 2, d23, v), cf32(g, 2, d42, v));
@@ -149,7 +149,7 @@ static void test_gemm_trans_alpha_beta_cbroadcast(void) {
 }
 
 static void test_gemm_bad_c(void) {
-    float v[6] = {0};
+    static const float v[6] = {0};
     int64_t d22[2] = {2, 2}, dc[1] = {3};
     odin_graph *g = odin_graph_new("t");
     int ins[3] = {cf32(g, 2, d22, v), cf32(g, 2, d22, v), cf32(g, 1, dc, v)};
