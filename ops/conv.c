@@ -85,6 +85,8 @@ static odin_status conv_geometry(const odin_op_ctx *ctx, int xi, int wi, odin_co
             return odin_errorf("kernel_shape %s does not match weight shape %s", sk,
                                shape_of(w, sw, sizeof sw));
         }
+        if (!has_k && wk == 0)
+            return odin_errorf("weight shape %s has an empty kernel", shape_of(w, sw, sizeof sw));
         if (!has_k) g->k[i] = wk;
         g->in[i] = (x->rank >= 0 && g->k[i] >= 0) ? x->dims[2 + i] : -1;
         if (g->k[i] < 0) g->k[i] = 1; /* unknown kernel: out stays unknown via in = -1 */
@@ -140,10 +142,11 @@ static void conv3_forward(const double *x, const double *w, const double *bias, 
                         for (int64_t oh = 0; oh < OH; oh++) {
                             int64_t ih = oh * g->stride[1] + kh * g->dil[1] - g->pad0[1];
                             if (ih < 0 || ih >= IH) continue;
-                            const double *xr = xc + (id * IH + ih) * IW + shift;
+                            const double *xr = xc + (id * IH + ih) * IW;
                             double *yr = yp + (od * OH + oh) * OW;
                             int64_t s = g->stride[2];
-                            for (int64_t ow = ow0; ow < ow1; ow++) yr[ow] += wv * xr[ow * s];
+                            for (int64_t ow = ow0; ow < ow1; ow++)
+                                yr[ow] += wv * xr[ow * s + shift];
                         }
                     }
                 }
@@ -355,6 +358,7 @@ static odin_status qlinearconv_infer(odin_op_ctx *ctx) {
     ODIN_TRY(check_zero_point(ctx, 5, w->dtype, m, "w"));
     odin_dtype yt = odin_op_has_input(ctx, 7) ? ctx->in[7].dtype : x->dtype;
     if (!is_q8(yt)) return odin_errorf("y zero point has dtype %s, expected u8 or i8", odin_dtype_name(yt));
+    ODIN_TRY(check_zero_point(ctx, 7, yt, 1, "y"));
     if (odin_op_has_input(ctx, 8)) {
         if (ctx->in[8].dtype != ODIN_I32)
             return odin_errorf("bias has dtype %s, expected i32", odin_dtype_name(ctx->in[8].dtype));
@@ -442,6 +446,8 @@ static odin_status convt_geometry(const odin_op_ctx *ctx, odin_conv_geom *g, int
             return odin_errorf("kernel_shape %s does not match weight shape %s", sk,
                                shape_of(w, sw, sizeof sw));
         }
+        if (!has_k && wk == 0)
+            return odin_errorf("weight shape %s has an empty kernel", shape_of(w, sw, sizeof sw));
         if (!has_k) g->k[i] = wk;
         g->in[i] = x->rank >= 0 ? x->dims[2 + i] : -1;
     }
@@ -532,9 +538,10 @@ static void conv3_transpose(const double *x, const double *w, const double *bias
                             int64_t oh = ih * g->stride[1] + kh * g->dil[1] - g->pad0[1];
                             if (oh < 0 || oh >= OH) continue;
                             const double *xr = xc + (id * IH + ih) * IW;
-                            double *yr = yp + (od * OH + oh) * OW + shift;
+                            double *yr = yp + (od * OH + oh) * OW;
                             int64_t s = g->stride[2];
-                            for (int64_t iw = iw0; iw < iw1; iw++) yr[iw * s] += wv * xr[iw];
+                            for (int64_t iw = iw0; iw < iw1; iw++)
+                                yr[iw * s + shift] += wv * xr[iw];
                         }
                     }
                 }

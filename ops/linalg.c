@@ -322,7 +322,8 @@ static odin_status qlmm_setup(const odin_op_ctx *ctx, mm_shape *s, zero_point *z
     *yt = odin_op_has_input(ctx, 7) ? ctx->in[7].dtype : ctx->in[0].dtype;
     if (!is_q8(*yt))
         return odin_errorf("y_zero_point has dtype %s, expected u8 or i8", odin_dtype_name(*yt));
-    if (odin_op_has_input(ctx, 7) && odin_value_numel(&ctx->in[7]) > 1)
+    if (odin_op_has_input(ctx, 7) && odin_value_numel(&ctx->in[7]) != 1 &&
+        odin_value_numel(&ctx->in[7]) != -1)
         return odin_errorf("y_zero_point must be a scalar");
     return ODIN_OK;
 }

@@ -2,7 +2,7 @@
  * Global* forms, and MaxUnpool. The reference kernel converts to double and walks each
  * output window over 3 spatial axes (1-D and 2-D are padded with unit axes); padding
  * never contributes a value: max skips it, average counts it only with
- * count_include_pad, Lp treats it as zero. */
+ * count_include_pad, Lp treats it as zero. Also MaxRoiPool. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +390,96 @@ static const odin_op_def op_maxunpool = {
     .attrs = unpool_attrs, .infer = unpool_infer, .eval = unpool_eval,
     .doc = "scatter pooled values back to the positions MaxPool's Indices name"};
 
+/* ---- MaxRoiPool: max over a pooled_shape grid of bins inside each region ---- */
+/* rois [R, 5] = (batch, x1, y1, x2, y2) in input coordinates before spatial_scale; bin
+ * edges follow the Caffe / onnxruntime formulas (round the corners, floor/ceil the bins). */
+
+static odin_status roipool_shape(const odin_op_ctx *ctx, int64_t *dims) {
+    const odin_value *x = &ctx->in[0], *r = &ctx->in[1];
+    char sx[128], sr[128];
+    if (!pool_dtype_ok(x->dtype, POOL_AVG) || r->dtype != x->dtype)
+        return odin_errorf("inputs have dtypes %s and %s, expected the same float type",
+                           odin_dtype_name(x->dtype), odin_dtype_name(r->dtype));
+    if ((x->rank >= 0 && x->rank != 4) || (r->rank >= 0 && (r->rank != 2 || (r->dims[1] >= 0 && r->dims[1] != 5))))
+        return odin_errorf("inputs have shapes %s and %s, expected [N,C,H,W] and [R,5]",
+                           odin_shape_str(x, sx, sizeof sx), odin_shape_str(r, sr, sizeof sr));
+    const int64_t *ps = NULL;
+    if (odin_attr_ints(ctx->node, "pooled_shape", &ps) != 2 || ps[0] < 1 || ps[1] < 1)
+        return odin_errorf("pooled_shape must hold 2 positive values");
+    dims[0] = r->rank >= 0 ? r->dims[0] : -1;
+    dims[1] = x->rank >= 0 ? x->dims[1] : -1;
+    dims[2] = ps[0];
+    dims[3] = ps[1];
+    return ODIN_OK;
+}
+
+static odin_status roipool_infer(odin_op_ctx *ctx) {
+    int64_t dims[4];
+    ODIN_TRY(roipool_shape(ctx, dims));
+    odin_op_set_output(ctx, 0, ctx->in[0].dtype, 4, dims);
+    return ODIN_OK;
+}
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static odin_status roipool_eval(odin_op_ctx *ctx) {
+    int64_t dims[4];
+    ODIN_TRY(roipool_shape(ctx, dims));
+    odin_op_set_output(ctx, 0, ctx->in[0].dtype, 4, dims);
+    ODIN_TRY(odin_op_alloc_output(ctx, 0));
+    const odin_value *x = &ctx->in[0], *r = &ctx->in[1];
+    odin_value *y = &ctx->out[0];
+    double scale = odin_attr_f(ctx->node, "spatial_scale");
+    int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t PH = dims[2], PW = dims[3];
+    for (int64_t n = 0; n < dims[0]; n++) {
+        double roi[5];
+        for (int i = 0; i < 5; i++) roi[i] = odin_load_as_f64(r->data, r->dtype, (size_t)(n * 5 + i));
+        if (!(roi[0] >= 0 && roi[0] < (double)N))
+            return odin_errorf("roi %lld has batch index %g outside [0, %lld)", (long long)n,
+                               roi[0], (long long)N);
+        for (int i = 1; i < 5; i++)
+            if (!(fabs(roi[i] * scale) < 1e15))
+                return odin_errorf("roi %lld has a non-finite or huge coordinate", (long long)n);
+        int64_t b = (int64_t)roi[0];
+        int64_t sw = (int64_t)round(roi[1] * scale), sh = (int64_t)round(roi[2] * scale);
+        int64_t ew = (int64_t)round(roi[3] * scale), eh = (int64_t)round(roi[4] * scale);
+        int64_t rh = eh - sh + 1 > 1 ? eh - sh + 1 : 1, rw = ew - sw + 1 > 1 ? ew - sw + 1 : 1;
+        /* float bin arithmetic, as onnxruntime: it decides the ceil at exact bin edges */
+        float bh = (float)rh / (float)PH, bw = (float)rw / (float)PW;
+        for (int64_t c = 0; c < C; c++) {
+            int64_t plane = (b * C + c) * H * W;
+            for (int64_t ph = 0; ph < PH; ph++)
+                for (int64_t pw = 0; pw < PW; pw++) {
+                    int64_t h0 = clamp64((int64_t)floorf((float)ph * bh) + sh, 0, H);
+                    int64_t h1 = clamp64((int64_t)ceilf((float)(ph + 1) * bh) + sh, 0, H);
+                    int64_t w0 = clamp64((int64_t)floorf((float)pw * bw) + sw, 0, W);
+                    int64_t w1 = clamp64((int64_t)ceilf((float)(pw + 1) * bw) + sw, 0, W);
+                    double m = (h1 <= h0 || w1 <= w0) ? 0.0 : -INFINITY;
+                    for (int64_t h = h0; h < h1; h++)
+                        for (int64_t w = w0; w < w1; w++) {
+                            double v = odin_load_as_f64(x->data, x->dtype, (size_t)(plane + h * W + w));
+                            if (v > m) m = v;
+                        }
+                    odin_store_from_f64(y->data, y->dtype,
+                                        (size_t)(((n * C + c) * PH + ph) * PW + pw), m);
+                }
+        }
+    }
+    return ODIN_OK;
+}
+
+static const odin_attr_schema roipool_attrs[] = {
+    {"pooled_shape", ODIN_ATTR_INTS, true, 0, 0, NULL},
+    {"spatial_scale", ODIN_ATTR_FLOAT, false, 0, 1.0f, NULL},
+    {NULL, 0, false, 0, 0, NULL}};
+
+static const odin_op_def op_maxroipool = {
+    .name = "MaxRoiPool", .domain = "", .since_version = 1,
+    .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
+    .attrs = roipool_attrs, .infer = roipool_infer, .eval = roipool_eval,
+    .doc = "max over a pooled_shape grid inside each region of interest"};
+
 const odin_op_def *const odin_ops_pool[] = {&op_maxpool, &op_avgpool,  &op_lppool,
                                             &op_gmax,    &op_gavg,     &op_glp,
-                                            &op_maxunpool, NULL};
+                                            &op_maxunpool, &op_maxroipool, NULL};

@@ -317,6 +317,41 @@ static void test_maxunpool_roundtrip(void) {
               "out of range");
 }
 
+/* x = 0..15 on a 4x4 grid. roi (0,0,0,3,3) in 2x2 bins of 2: maxima 5, 7, 13, 15; roi
+ * (0,1,1,2,2) in one bin: rows/cols 1..2, max 10; with spatial_scale 0.5, (0,2,2,6,6)
+ * becomes rows/cols 1..3: max 15. An roi naming batch 1 of a batch of 1 is an error. */
+static void test_maxroipool(void) {
+    float x[16];
+    for (int i = 0; i < 16; i++) x[i] = (float)i;
+    int64_t dx[4] = {1, 1, 4, 4}, dr[2] = {1, 5}, p22[2] = {2, 2}, p11[2] = {1, 1};
+    odin_value out;
+    odin_attr a22[1] = {ODIN_ATTR_INTS("pooled_shape", p22, 2)};
+    CHECK_OK(run_op("MaxRoiPool", 2, f3, (int[]){4, 2}, (const int64_t *[]){dx, dr},
+                    (const void *[]){x, (float[]){0, 0, 0, 3, 3}}, a22, 1, &out));
+    if (out.data) {
+        CHECK(shape_is(&out, 4, (int64_t[]){1, 1, 2, 2}), "shape");
+        check_f32(&out, (float[]){5, 7, 13, 15}, 4);
+        odin_values_free(&out, 1);
+    }
+    odin_attr a11[1] = {ODIN_ATTR_INTS("pooled_shape", p11, 2)};
+    CHECK_OK(run_op("MaxRoiPool", 2, f3, (int[]){4, 2}, (const int64_t *[]){dx, dr},
+                    (const void *[]){x, (float[]){0, 1, 1, 2, 2}}, a11, 1, &out));
+    if (out.data) {
+        check_f32(&out, (float[]){10}, 1);
+        odin_values_free(&out, 1);
+    }
+    odin_attr as[2] = {ODIN_ATTR_INTS("pooled_shape", p11, 2), ODIN_ATTR_F("spatial_scale", 0.5f)};
+    CHECK_OK(run_op("MaxRoiPool", 2, f3, (int[]){4, 2}, (const int64_t *[]){dx, dr},
+                    (const void *[]){x, (float[]){0, 2, 2, 6, 6}}, as, 2, &out));
+    if (out.data) {
+        check_f32(&out, (float[]){15}, 1);
+        odin_values_free(&out, 1);
+    }
+    CHECK_ERR(run_op("MaxRoiPool", 2, f3, (int[]){4, 2}, (const int64_t *[]){dx, dr},
+                     (const void *[]){x, (float[]){1, 0, 0, 1, 1}}, a11, 1, &out),
+              "batch index");
+}
+
 int main(void) {
     RUN(test_conv_same_lower_upper);
     RUN(test_conv_groups_bias);
@@ -329,5 +364,6 @@ int main(void) {
     RUN(test_averagepool_count_include_pad);
     RUN(test_lppool);
     RUN(test_maxunpool_roundtrip);
+    RUN(test_maxroipool);
     TEST_DONE();
 }
