@@ -45,13 +45,13 @@ static bool reserve(odin_fb_builder *b, size_t n) {
 static uint8_t *front(odin_fb_builder *b) { return b->buf + b->cap - b->size; }
 
 static void push_bytes(odin_fb_builder *b, const void *p, size_t n) {
-    if (!reserve(b, n)) return;
+    if (!n || !reserve(b, n)) return; /* n == 0: the buffer may not exist yet */
     b->size += n;
     if (n) memcpy(front(b), p, n);
 }
 
 static void push_zeros(odin_fb_builder *b, size_t n) {
-    if (!reserve(b, n)) return;
+    if (!n || !reserve(b, n)) return;
     b->size += n;
     memset(front(b), 0, n);
 }
@@ -97,9 +97,9 @@ odin_fb_ref odin_fb_vector_scalars(odin_fb_builder *b, const void *elems, size_t
     size_t bytes = n * elem_size;
     pre_align(b, 4, bytes);
     pre_align(b, elem_size, bytes);
-    if (!reserve(b, bytes)) return 0;
+    if (bytes && !reserve(b, bytes)) return 0;
     b->size += bytes;
-    uint8_t *dst = front(b);
+    uint8_t *dst = bytes ? front(b) : NULL;
     const uint8_t *src = elems;
     for (size_t i = 0; i < n; i++) {
         uint64_t v = 0;

@@ -15,15 +15,21 @@ struct odin_name_entry {
     UT_hash_handle hh;
 };
 
-int64_t odin_value_numel(const odin_value *v) {
-    if (v->rank < 0) return -1;
+/* Product of dims: -1 if any is unknown or the product overflows; 0 if any is 0 (checked
+ * first, so [huge, huge, 0] is 0 and not an overflow). */
+static int64_t dims_numel(int rank, const int64_t *dims) {
+    if (rank < 0) return -1;
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < 0) return -1;
+    for (int i = 0; i < rank; i++)
+        if (dims[i] == 0) return 0;
     int64_t n = 1;
-    for (int i = 0; i < v->rank; i++) {
-        if (v->dims[i] < 0) return -1;
-        n *= v->dims[i];
-    }
+    for (int i = 0; i < rank; i++)
+        if (__builtin_mul_overflow(n, dims[i], &n)) return -1;
     return n;
 }
+
+int64_t odin_value_numel(const odin_value *v) { return dims_numel(v->rank, v->dims); }
 
 size_t odin_value_nbytes(const odin_value *v) {
     int64_t n = odin_value_numel(v);
@@ -160,15 +166,7 @@ odin_value odin_tensor_value(const odin_graph *g, int t) {
     return v;
 }
 
-int64_t odin_tensor_numel(const odin_tensor *t) {
-    if (t->rank < 0) return -1;
-    int64_t n = 1;
-    for (int i = 0; i < t->rank; i++) {
-        if (t->dims[i] < 0) return -1;
-        n *= t->dims[i];
-    }
-    return n;
-}
+int64_t odin_tensor_numel(const odin_tensor *t) { return dims_numel(t->rank, t->dims); }
 
 static odin_status add_index(int **arr, int *n, int *cap, int t) {
     ODIN_TRY(grow((void **)arr, cap, *n, sizeof(int)));

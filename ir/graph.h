@@ -26,7 +26,7 @@ typedef struct odin_value {
     void *data;
 } odin_value;
 
-int64_t odin_value_numel(const odin_value *v); /* -1 when any dim is unknown */
+int64_t odin_value_numel(const odin_value *v); /* -1 when any dim is unknown or it overflows */
 size_t odin_value_nbytes(const odin_value *v); /* 0 when unknown */
 
 enum odin_tensor_flags {

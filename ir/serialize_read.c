@@ -311,8 +311,9 @@ static odin_status read_attr(reader *r, const odin_fb_table *t, const char *node
     }
     default: break;
     }
+    if (st) return st;
     FB_CHECK(r);
-    return st;
+    return ODIN_OK;
 }
 
 /* Tensor indices of a node's inputs or outputs, into a scratch array. */

@@ -343,6 +343,36 @@ static void test_empty_graph(void) {
     odin_graph_free(g);
 }
 
+/* Zero-length writes into a builder that has no buffer yet (found by fuzzing). */
+static void test_builder_edge_cases(void) {
+    odin_fb_builder b;
+    odin_fb_builder_init(&b);
+    odin_fb_ref s = odin_fb_string(&b, "abc", 3); /* needs no padding */
+    odin_fb_ref v = odin_fb_vector_scalars(&b, NULL, 0, 8);
+    odin_fb_table_start(&b);
+    odin_fb_add_ref(&b, 0, s);
+    odin_fb_add_ref(&b, 1, v);
+    odin_fb_ref root = odin_fb_table_end(&b);
+    size_t size = 0;
+    const uint8_t *buf = odin_fb_finish(&b, root, "TEST", &size);
+    CHECK(buf && size % 4 == 0 && memcmp(buf + 4, "TEST", 4) == 0, "finished buffer");
+    odin_fb_builder_free(&b);
+    odin_fb_builder_init(&b);
+    odin_fb_ref e = odin_fb_vector_scalars(&b, NULL, 0, 4); /* first write is empty */
+    CHECK(e != 0 && !b.failed, "empty vector");
+    odin_fb_builder_free(&b);
+    odin_graph *g = odin_graph_new("abc"), *h = NULL;
+    g->opset = 0;
+    uint8_t *out = NULL;
+    size_t n = 0;
+    CHECK_OK(odin_graph_write_mem(g, &out, &n));
+    CHECK_OK(odin_graph_read_mem(out, n, "abc.odin", &h));
+    CHECK(h && strcmp(h->name, "abc") == 0, "name");
+    free(out);
+    odin_graph_free(g);
+    odin_graph_free(h);
+}
+
 /* ---- malformed input ---- */
 
 static void test_truncated_every_length(void) {
@@ -765,6 +795,7 @@ int main(int argc, char **argv) {
     RUN(test_roundtrip_file_mmap);
     RUN(test_layout);
     RUN(test_empty_graph);
+    RUN(test_builder_edge_cases);
     RUN(test_truncated_every_length);
     RUN(test_corrupt_random_bytes);
     RUN(test_wrong_identifier);
