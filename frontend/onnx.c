@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 #include "../ops/op.h"
 #include "onnx.pb-c.h"
@@ -43,8 +44,16 @@ static void sb_printf(strbuf *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
+/* name -> declared type (graph outputs and value_info), so lookups stay O(1) on big models */
+typedef struct declared_entry {
+    const char *name;
+    const Onnx__ValueInfoProto *vi;
+    UT_hash_handle hh;
+} declared_entry;
+
 typedef struct importer {
     odin_graph *g;
+    declared_entry *declared;
     const Onnx__ModelProto *m;
     const Onnx__GraphProto *gp;
     const char *base_dir; /* for external data; NULL when imported from memory */
@@ -144,14 +153,38 @@ static odin_status parse_type(const Onnx__ValueInfoProto *vi, tensor_type *tt) {
     return ODIN_OK;
 }
 
+static odin_status declare(importer *im, const Onnx__ValueInfoProto *vi) {
+    const char *name = str_or_empty(vi->name);
+    declared_entry *e = NULL;
+    HASH_FIND_STR(im->declared, name, e);
+    if (e) return ODIN_OK; /* the first declaration wins (graph outputs come first) */
+    e = malloc(sizeof *e);
+    if (!e) return odin_errorf("out of memory");
+    e->name = name;
+    e->vi = vi;
+    HASH_ADD_KEYPTR(hh, im->declared, e->name, strlen(e->name), e);
+    return ODIN_OK;
+}
+
+static odin_status index_declared(importer *im) {
+    for (size_t i = 0; i < im->gp->n_output; i++) ODIN_TRY(declare(im, im->gp->output[i]));
+    for (size_t i = 0; i < im->gp->n_value_info; i++) ODIN_TRY(declare(im, im->gp->value_info[i]));
+    return ODIN_OK;
+}
+
+static void free_declared(importer *im) {
+    declared_entry *e, *tmp;
+    HASH_ITER(hh, im->declared, e, tmp) {
+        HASH_DEL(im->declared, e);
+        free(e);
+    }
+}
+
 /* Declared type of a name among graph outputs and value_info, or NULL. */
 static const Onnx__ValueInfoProto *declared_type(const importer *im, const char *name) {
-    for (size_t i = 0; i < im->gp->n_output; i++)
-        if (strcmp(str_or_empty(im->gp->output[i]->name), name) == 0) return im->gp->output[i];
-    for (size_t i = 0; i < im->gp->n_value_info; i++)
-        if (strcmp(str_or_empty(im->gp->value_info[i]->name), name) == 0)
-            return im->gp->value_info[i];
-    return NULL;
+    declared_entry *e = NULL;
+    HASH_FIND_STR(im->declared, name, e);
+    return e ? e->vi : NULL;
 }
 
 /* Fill what inference left unknown in tensor t from a declared type: the whole type
@@ -225,19 +258,23 @@ static odin_status import_initializers(importer *im) {
         const Onnx__TensorProto *tp = im->gp->initializer[i];
         if (!tp->name || !*tp->name) return odin_errorf("initializer %zu has no name", i);
         odin_value v;
-        ODIN_TRY(odin_status_prefix(odin_onnx_tensor_decode(tp, im->base_dir, &v), "initializer"));
-        odin_status st = add_constant(im->g, tp->name, &v);
-        odin_onnx_value_free(&v);
+        odin_status st;
+        if (odin_onnx_tensor_raw_view(tp, &v)) { /* weights: one copy, proto -> arena */
+            st = add_constant(im->g, tp->name, &v);
+        } else {
+            ODIN_TRY(odin_status_prefix(odin_onnx_tensor_decode(tp, im->base_dir, &v), "initializer"));
+            st = add_constant(im->g, tp->name, &v);
+            odin_onnx_value_free(&v);
+        }
         if (st) return odin_status_prefix(st, "initializer '%s'", tp->name);
     }
     return ODIN_OK;
 }
 
+/* Initializers are imported before the inputs, so they are the graph's constants now. */
 static bool is_initializer(const importer *im, const char *name) {
-    for (size_t i = 0; i < im->gp->n_initializer; i++)
-        if (im->gp->initializer[i]->name && strcmp(im->gp->initializer[i]->name, name) == 0)
-            return true;
-    return false;
+    int t = odin_graph_find_tensor(im->g, name);
+    return t >= 0 && (im->g->tensors[t].flags & ODIN_TENSOR_CONST);
 }
 
 static odin_status import_inputs(importer *im) {
@@ -614,6 +651,7 @@ static odin_status import_model(importer *im) {
     im->g = odin_graph_new(gp->name && *gp->name ? gp->name : "graph");
     if (!im->g) return odin_errorf("out of memory");
     im->infer_enabled = true;
+    ODIN_TRY(index_declared(im));
     ODIN_TRY(import_opsets(im));
     ODIN_TRY(import_metadata(im));
     ODIN_TRY(import_initializers(im));
@@ -630,14 +668,9 @@ static odin_status import_model(importer *im) {
     return ODIN_OK;
 }
 
-odin_status odin_onnx_import_mem(const void *buf, size_t size, const char *path,
-                                 odin_graph **out) {
-    *out = NULL;
+/* Import an unpacked model; takes ownership of m. */
+static odin_status import_unpacked(Onnx__ModelProto *m, const char *path, odin_graph **out) {
     const char *what = path ? path : "<memory>";
-    if (size > ODIN_ONNX_MAX_PROTO)
-        return odin_errorf("%s: %zu bytes is more than protobuf's 2 GiB limit", what, size);
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, buf);
-    if (!m) return odin_errorf("%s: not a valid ONNX model (protobuf parse failed)", what);
     odin_status st = ODIN_OK;
     importer im = {.m = m, .gp = m->graph};
     char *dir = NULL;
@@ -649,6 +682,7 @@ odin_status odin_onnx_import_mem(const void *buf, size_t size, const char *path,
     }
     free(dir);
     free(im.unsupported.s);
+    free_declared(&im);
     onnx__model_proto__free_unpacked(m, NULL);
     if (st) {
         odin_graph_free(im.g);
@@ -658,12 +692,30 @@ odin_status odin_onnx_import_mem(const void *buf, size_t size, const char *path,
     return ODIN_OK;
 }
 
+static odin_status unpack(const void *buf, size_t size, const char *what, Onnx__ModelProto **m) {
+    if (size > ODIN_ONNX_MAX_PROTO)
+        return odin_errorf("%s: %zu bytes is more than protobuf's 2 GiB limit", what, size);
+    *m = onnx__model_proto__unpack(NULL, size, buf);
+    if (!*m) return odin_errorf("%s: not a valid ONNX model (protobuf parse failed)", what);
+    return ODIN_OK;
+}
+
+odin_status odin_onnx_import_mem(const void *buf, size_t size, const char *path,
+                                 odin_graph **out) {
+    *out = NULL;
+    Onnx__ModelProto *m;
+    ODIN_TRY(unpack(buf, size, path ? path : "<memory>", &m));
+    return import_unpacked(m, path, out);
+}
+
 odin_status odin_onnx_import_file(const char *path, odin_graph **out) {
     *out = NULL;
     uint8_t *buf;
     size_t size;
     ODIN_TRY(odin_onnx_read_file(path, ODIN_ONNX_MAX_PROTO, &buf, &size));
-    odin_status st = odin_onnx_import_mem(buf, size, path, out);
-    free(buf);
-    return st;
+    Onnx__ModelProto *m;
+    odin_status st = unpack(buf, size, path, &m);
+    free(buf); /* the unpacked proto holds its own copy of every field */
+    if (st) return st;
+    return import_unpacked(m, path, out);
 }

@@ -3,6 +3,7 @@
 #ifndef ODIN_FRONTEND_ONNX_INTERNAL_H
 #define ODIN_FRONTEND_ONNX_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +20,11 @@ odin_status odin_onnx_read_file(const char *path, size_t max_size, uint8_t **buf
 odin_status odin_onnx_write_file(const char *path, const void *buf, size_t size);
 /* The directory part of path ("." when it has none), malloc'ed. */
 char *odin_onnx_dirname(const char *path);
+
+struct Onnx__TensorProto;
+/* When tp holds plain little-endian raw_data of the right size on a little-endian host,
+ * set *v to a view of it (v->data points into tp, no copy) and return true; otherwise
+ * false (decode with odin_onnx_tensor_decode, which also reports the errors). */
+bool odin_onnx_tensor_raw_view(const struct Onnx__TensorProto *tp, struct odin_value *v);
 
 #endif

@@ -299,6 +299,27 @@ static odin_status decode_into(const Onnx__TensorProto *tp, const char *base_dir
     return ODIN_OK;
 }
 
+bool odin_onnx_tensor_raw_view(const Onnx__TensorProto *tp, odin_value *v) {
+    odin_dtype dt = odin_dtype_from_onnx(tp->has_data_type ? tp->data_type : 0);
+    if (dt == ODIN_UNDEFINED || dt == ODIN_STRING || !tp->has_raw_data || tp->segment ||
+        !host_is_little_endian() || tp->n_dims > ODIN_MAX_RANK ||
+        (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL))
+        return false;
+    size_t numel;
+    odin_status st = checked_numel(tp, dt, &numel);
+    if (st) {
+        odin_status_free(st);
+        return false;
+    }
+    if (tp->raw_data.len != numel * odin_dtype_size(dt)) return false;
+    memset(v, 0, sizeof *v);
+    v->dtype = dt;
+    v->rank = (int)tp->n_dims;
+    for (int i = 0; i < ODIN_MAX_RANK; i++) v->dims[i] = i < v->rank ? tp->dims[i] : -1;
+    v->data = tp->raw_data.data;
+    return true;
+}
+
 odin_status odin_onnx_tensor_decode(const Onnx__TensorProto *tp, const char *base_dir,
                                     odin_value *v) {
     memset(v, 0, sizeof *v);
