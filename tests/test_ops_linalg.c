@@ -216,6 +216,15 @@ static void test_einsum_equations(void) {
               "not in any input");
     CHECK_ERR(einsum("ijk", 1, (int[]){2}, (const int64_t *[]){d23}, (const float *[]){m}, &out),
               "rank 2");
+    /* malformed equations are errors, never crashes */
+    static const char *const bad[] = {"i.j", "ij->ii", "ij,", "ij..", "->", "i$", "......ij", "ij->i->j"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        odin_status st = einsum(bad[i], 1, (int[]){2}, (const int64_t *[]){d23},
+                                (const float *[]){m}, &out);
+        CHECK(st != ODIN_OK, "'%s' accepted", bad[i]);
+        if (!st) odin_values_free(&out, 1);
+        odin_status_free(st);
+    }
 }
 
 /* '...' maps to the broadcast of the two batch shapes, [2,1] with [3] -> [2,3]. */
