@@ -241,9 +241,9 @@ static odin_status dropout_infer(odin_op_ctx *ctx) {
  * numbers; it is refused unless the ratio makes it an identity too. */
 static odin_status dropout_eval(odin_op_ctx *ctx) {
     ODIN_TRY(dropout_infer(ctx));
-    if (ctx->opset >= 12 && odin_op_has_input(ctx, 2) &&
+    if (ctx->opset >= 12 && odin_op_has_input(ctx, 2) && odin_value_numel(&ctx->in[2]) > 0 &&
         odin_load_as_f64(ctx->in[2].data, ctx->in[2].dtype, 0) != 0) {
-        double ratio = odin_op_has_input(ctx, 1)
+        double ratio = odin_op_has_input(ctx, 1) && odin_value_numel(&ctx->in[1]) > 0
                            ? odin_load_as_f64(ctx->in[1].data, ctx->in[1].dtype, 0) : 0.5;
         if (ratio != 0) return odin_errorf("training-mode dropout (ratio %g) is not supported", ratio);
     }

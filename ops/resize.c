@@ -17,7 +17,9 @@ typedef enum {
     C_HALF_PIXEL, C_HALF_PIXEL_SYMMETRIC, C_PYTORCH_HALF_PIXEL, C_ALIGN_CORNERS, C_ASYMMETRIC,
     C_TF_CROP_AND_RESIZE, C_TF_HALF_PIXEL_FOR_NN
 } coord_mode;
-typedef enum { N_ROUND_PREFER_FLOOR, N_ROUND_PREFER_CEIL, N_FLOOR, N_CEIL } nearest_mode;
+/* N_SIMPLE: Upsample / Resize-10 as onnxruntime runs them: floor when upsampling an
+ * axis, ceil when downsampling it. */
+typedef enum { N_ROUND_PREFER_FLOOR, N_ROUND_PREFER_CEIL, N_FLOOR, N_CEIL, N_SIMPLE } nearest_mode;
 
 typedef struct resize_params {
     interp_mode mode;
@@ -40,10 +42,10 @@ static odin_status parse_modes(odin_op_ctx *ctx, resize_params *p) {
     else if (!strcmp(m, "linear") || !strcmp(m, "bilinear")) p->mode = M_LINEAR;
     else if (!strcmp(m, "cubic") && !is_upsample(ctx)) p->mode = M_CUBIC;
     else return odin_errorf("unknown mode '%s'", m);
-    /* Upsample and Resize-10: asymmetric coordinates, nearest rounds down */
+    /* Upsample and Resize-10: asymmetric coordinates */
     if (is_upsample(ctx) || ctx->opset < 11) {
         p->coord = C_ASYMMETRIC;
-        p->nearest = N_FLOOR;
+        p->nearest = N_SIMPLE;
         p->cubic_a = -0.75;
         return ODIN_OK;
     }
@@ -252,6 +254,7 @@ static int make_taps(const resize_params *p, int d, int64_t in, double xo, int64
             case N_ROUND_PREFER_FLOOR: j = ratio <= 0.5 ? base : base + 1; break;
             case N_ROUND_PREFER_CEIL: j = ratio < 0.5 ? base : base + 1; break;
             case N_FLOOR: j = base; break;
+            case N_SIMPLE: j = p->scale[d] < 1 ? base + 1 : base; break;
             default: j = base + 1; break;
             }
         idx[0] = j;
