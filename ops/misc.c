@@ -1,5 +1,5 @@
 /* ops/misc.c — op family 'misc': tensors made from attributes or scalars (Constant,
- * ConstantOfShape, Range, EyeLike) and inference-time Dropout. Resize and Upsample live
+ * ConstantOfShape, Range, EyeLike) and Dropout. Resize and Upsample live
  * in resize.c and are listed here. */
 #include <math.h>
 #include <string.h>
@@ -237,22 +237,72 @@ static odin_status dropout_infer(odin_op_ctx *ctx) {
     return ODIN_OK;
 }
 
-/* Inference semantics: identity, mask all true. Training mode would need random
- * numbers; it is refused unless the ratio makes it an identity too. */
+/* Training mode draws keep/drop decisions from MT19937 seeded with the `seed`
+ * attribute exactly as numpy's legacy np.random.seed / uniform do (the ONNX reference),
+ * so a given seed gives the reference's mask. */
+typedef struct mt19937 {
+    uint32_t mt[624];
+    int i;
+} mt19937;
+
+static void mt_seed(mt19937 *m, uint32_t seed) {
+    m->mt[0] = seed;
+    for (int i = 1; i < 624; i++)
+        m->mt[i] = 1812433253u * (m->mt[i - 1] ^ (m->mt[i - 1] >> 30)) + (uint32_t)i;
+    m->i = 624;
+}
+
+static uint32_t mt_next(mt19937 *m) {
+    if (m->i >= 624) {
+        for (int k = 0; k < 624; k++) {
+            uint32_t y = (m->mt[k] & 0x80000000u) | (m->mt[(k + 1) % 624] & 0x7fffffffu);
+            m->mt[k] = m->mt[(k + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+        }
+        m->i = 0;
+    }
+    uint32_t y = m->mt[m->i++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    return y ^ (y >> 18);
+}
+
+/* numpy's random_sample: 53 random bits in [0, 1) */
+static double mt_uniform(mt19937 *m) {
+    uint32_t a = mt_next(m) >> 5, b = mt_next(m) >> 6;
+    return ((double)a * 67108864.0 + (double)b) / 9007199254740992.0;
+}
+
+/* Inference (the default): identity with an all-true mask. */
 static odin_status dropout_eval(odin_op_ctx *ctx) {
     ODIN_TRY(dropout_infer(ctx));
-    if (ctx->opset >= 12 && odin_op_has_input(ctx, 2) && odin_value_numel(&ctx->in[2]) > 0 &&
-        odin_load_as_f64(ctx->in[2].data, ctx->in[2].dtype, 0) != 0) {
-        double ratio = odin_op_has_input(ctx, 1) && odin_value_numel(&ctx->in[1]) > 0
-                           ? odin_load_as_f64(ctx->in[1].data, ctx->in[1].dtype, 0) : 0.5;
-        if (ratio != 0) return odin_errorf("training-mode dropout (ratio %g) is not supported", ratio);
-    }
+    bool training = ctx->opset >= 12 && odin_op_has_input(ctx, 2) &&
+                    odin_value_numel(&ctx->in[2]) > 0 &&
+                    odin_load_as_f64(ctx->in[2].data, ctx->in[2].dtype, 0) != 0;
+    double ratio = odin_op_has_input(ctx, 1) && odin_value_numel(&ctx->in[1]) > 0
+                       ? odin_load_as_f64(ctx->in[1].data, ctx->in[1].dtype, 0)
+                       : 0.5;
+    if (training && !(ratio >= 0 && ratio < 1))
+        return odin_errorf("ratio %g is outside [0, 1)", ratio);
+    if (ratio == 0) training = false;
     for (int i = 0; i < ctx->n_out; i++) ODIN_TRY(odin_op_alloc_output(ctx, i));
-    size_t nb = odin_value_nbytes(&ctx->in[0]);
-    if (nb) memcpy(ctx->out[0].data, ctx->in[0].data, nb);
-    if (ctx->n_out > 1) {
-        int64_t n = odin_value_numel(&ctx->out[1]);
-        for (int64_t i = 0; i < n; i++) odin_store_from_f64(ctx->out[1].data, ctx->out[1].dtype, (size_t)i, 1.0);
+    const odin_value *x = &ctx->in[0];
+    int64_t n = odin_value_numel(x);
+    if (!training) {
+        size_t nb = odin_value_nbytes(x);
+        if (nb) memcpy(ctx->out[0].data, x->data, nb);
+        for (int64_t i = 0; i < n && ctx->n_out > 1; i++)
+            odin_store_from_f64(ctx->out[1].data, ctx->out[1].dtype, (size_t)i, 1.0);
+        return ODIN_OK;
+    }
+    mt19937 rng;
+    mt_seed(&rng, (uint32_t)odin_attr_i(ctx->node, "seed"));
+    double scale = 1 / (1 - ratio);
+    for (int64_t i = 0; i < n; i++) {
+        bool keep = mt_uniform(&rng) >= ratio;
+        double v = keep ? odin_load_as_f64(x->data, x->dtype, (size_t)i) * scale : 0;
+        odin_store_from_f64(ctx->out[0].data, x->dtype, (size_t)i, v);
+        if (ctx->n_out > 1) odin_store_from_f64(ctx->out[1].data, ctx->out[1].dtype, (size_t)i, keep);
     }
     return ODIN_OK;
 }
@@ -263,7 +313,7 @@ static const odin_attr_schema dropout_attrs[] = {{"ratio", ODIN_ATTR_FLOAT, fals
                                                  {NULL}};
 static const odin_op_def dropout_def = {
     "Dropout", "", 1, 0, 1, 3, 1, 2, dropout_attrs, dropout_infer, dropout_eval, NULL, 0,
-    "inference dropout: identity, optional all-true mask"};
+    "dropout: identity in inference; seeded (numpy MT19937) masks in training mode"};
 
 const odin_op_def *const odin_ops_misc[] = {&constant_def, &constant_of_shape_def, &range_def,
                                             &eyelike_def,  &dropout_def, &odin_op_resize,

@@ -286,6 +286,28 @@ static void test_dropout(void) {
     odin_graph_free(g);
 }
 
+/* Training mode with seed 0: numpy's np.random.seed(0); uniform(size=3) gives
+ * 0.5488, 0.7152, 0.6028, so ratio 0.6 drops the first and scales the rest by 2.5. */
+static void test_dropout_training_seeded(void) {
+    odin_graph *g = odin_graph_new("t");
+    float xv[3] = {1, 1, 1}, r = 0.6f;
+    uint8_t t = 1;
+    int ins[3] = {f32s(g, "x", 3, xv), odin_scalar_f32(g, "r", r),
+                  odin_constant(g, "t", ODIN_BOOL, 0, NULL, &t)};
+    odin_attr a = ODIN_ATTR_I("seed", 0);
+    int outs[2];
+    odin_build(g, "Dropout", ins, 3, &a, 1, 2, outs);
+    odin_value out[2];
+    CHECK_OK(run_n(g, outs, 2, out));
+    if (out[0].data) {
+        CHECK(f32_near(&out[0], 3, (float[]){0, 2.5f, 2.5f}), "values");
+        const uint8_t *m = out[1].data;
+        CHECK(m[0] == 0 && m[1] == 1 && m[2] == 1, "mask");
+        odin_values_free(out, 2);
+    }
+    odin_graph_free(g);
+}
+
 int main(void) {
     RUN(test_resize_nearest_modes);
     RUN(test_resize_trilinear);
@@ -297,5 +319,6 @@ int main(void) {
     RUN(test_constants);
     RUN(test_eyelike);
     RUN(test_dropout);
+    RUN(test_dropout_training_seeded);
     TEST_DONE();
 }
