@@ -458,23 +458,34 @@ static const odin_op_def argmin_def = {
 
 /* ---- Softmax / LogSoftmax / Hardmax ---- */
 
+/* The axis in force: default 1 before opset 13, -1 from 13 on. Before 13 the input is
+ * coerced to 2-D at the axis, so axis == rank (one column per row) is valid there too. */
+static odin_status softmax_axis(const odin_op_ctx *ctx, int rank, int *axis) {
+    int64_t def = ctx->opset < 13 ? 1 : -1;
+    int64_t a = odin_node_has_attr(ctx->node, "axis") ? odin_attr_i(ctx->node, "axis") : def;
+    if (ctx->opset < 13) {
+        int64_t n = a < 0 ? a + rank : a;
+        if (n < 0 || n > rank)
+            return odin_errorf("axis %lld is out of range for rank %d", (long long)a, rank);
+        *axis = (int)n;
+        return ODIN_OK;
+    }
+    return odin_norm_axis(a, rank, axis);
+}
+
 static odin_status softmax_infer(odin_op_ctx *ctx) {
     const odin_value *x = &ctx->in[0];
     ODIN_TRY(check_float(x, "input 0"));
-    if (x->rank > 0) {
-        int axis;
-        int64_t def = ctx->opset < 13 ? 1 : -1;
-        int64_t a = odin_node_has_attr(ctx->node, "axis") ? odin_attr_i(ctx->node, "axis") : def;
-        ODIN_TRY(odin_norm_axis(a, x->rank, &axis));
-    }
+    int axis;
+    if (x->rank > 0) ODIN_TRY(softmax_axis(ctx, x->rank, &axis));
     odin_op_set_output(ctx, 0, x->dtype, x->rank, x->dims);
     return ODIN_OK;
 }
 
 typedef enum { SM_SOFTMAX, SM_LOGSOFTMAX, SM_HARDMAX } softmax_kind;
 
-/* Before opset 13 the input is flattened to 2-D at `axis` (default 1) and the op works
- * on whole rows; from 13 on it works along the single axis (default -1). */
+/* Before opset 13 the input is flattened to 2-D at the axis and the op works on whole
+ * rows; from 13 on it works along the single axis. */
 static odin_status softmax_eval(odin_op_ctx *ctx) {
     const odin_value *x = &ctx->in[0];
     ODIN_TRY(softmax_infer(ctx));
@@ -484,20 +495,13 @@ static odin_status softmax_eval(odin_op_ctx *ctx) {
     int64_t outer = 1, len = 1, inner = 1;
     if (x->rank > 0) {
         int axis;
-        int64_t def = ctx->opset < 13 ? 1 : -1;
-        int64_t a = odin_node_has_attr(ctx->node, "axis") ? odin_attr_i(ctx->node, "axis") : def;
+        ODIN_TRY(softmax_axis(ctx, x->rank, &axis));
         if (ctx->opset < 13) {
-            /* the 2-D coercion allows axis == rank (one column per row) */
-            if (a < 0) a += x->rank;
-            if (a < 0 || a > x->rank)
-                return odin_errorf("axis %lld is out of range for rank %d",
-                                   (long long)odin_attr_i(ctx->node, "axis"), x->rank);
             for (int d = 0; d < x->rank; d++) {
-                if (d < a) outer *= x->dims[d];
+                if (d < axis) outer *= x->dims[d];
                 else len *= x->dims[d];
             }
         } else {
-            ODIN_TRY(odin_norm_axis(a, x->rank, &axis));
             split_at_axis(x, axis, &outer, &len, &inner);
         }
     }

@@ -230,6 +230,29 @@ static void test_softmax_axis_semantics(void) {
     }
 }
 
+/* Before opset 13, axis == rank is valid (rows of one element): softmax is 1 everywhere;
+ * from 13 on it is out of range. */
+static void test_softmax_axis_equal_rank(void) {
+    odin_graph *g = odin_graph_new("t");
+    g->opset = 11;
+    float xv[2] = {3, -7};
+    int64_t dims[1] = {2};
+    int x = odin_constant_f32(g, "x", 1, dims, xv);
+    int y = odin_softmax(g, x, 1);
+    odin_value out;
+    CHECK_OK(run(g, y, &out));
+    if (out.data) {
+        CHECK(((float *)out.data)[0] == 1 && ((float *)out.data)[1] == 1, "ones");
+        odin_values_free(&out, 1);
+    }
+    odin_graph_free(g);
+    g = odin_graph_new("t");
+    x = odin_constant_f32(g, "x", 1, dims, xv);
+    odin_softmax(g, x, 1);
+    CHECK_ERR(odin_graph_take_error(g), "out of range");
+    odin_graph_free(g);
+}
+
 /* Opset 13's default axis is the last one; opset 11's is 1 (whole rows of the 2-D view). */
 static void test_logsoftmax_defaults_and_large_values(void) {
     odin_graph *g = odin_graph_new("t");
@@ -318,6 +341,7 @@ int main(void) {
     RUN(test_argmax_ties);
     RUN(test_argmax_empty_axis_errors);
     RUN(test_softmax_axis_semantics);
+    RUN(test_softmax_axis_equal_rank);
     RUN(test_logsoftmax_defaults_and_large_values);
     RUN(test_hardmax_first_max);
     RUN(test_cumsum_int_reverse_exclusive);
