@@ -271,6 +271,26 @@ static void test_compress(void) {
     odin_graph_free(g);
 }
 
+/* TopK-1 takes k as an attribute and always returns the largest. */
+static void test_topk_opset1(void) {
+    odin_graph *g = odin_graph_new("t");
+    g->opset = 1;
+    float xv[4] = {1, 4, 2, 3};
+    int64_t dims[1] = {4};
+    int x = odin_constant_f32(g, "x", 1, dims, xv);
+    odin_attr a = ODIN_ATTR_I("k", 2);
+    int outs[2];
+    odin_build(g, "TopK", &x, 1, &a, 1, 2, outs);
+    odin_value out[2];
+    CHECK_OK(run_n(g, outs, 2, out));
+    if (out[0].data) {
+        CHECK(f32_equal(&out[0], 2, (float[]){4, 3}), "values");
+        CHECK(i64_equal(&out[1], 2, (int64_t[]){1, 3}), "indices");
+        odin_values_free(out, 2);
+    }
+    odin_graph_free(g);
+}
+
 int main(void) {
     RUN(test_gather_indices);
     RUN(test_gather_nd_batch_dims);
@@ -281,5 +301,6 @@ int main(void) {
     RUN(test_topk_ties_and_int64);
     RUN(test_unique);
     RUN(test_compress);
+    RUN(test_topk_opset1);
     TEST_DONE();
 }

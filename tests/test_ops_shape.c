@@ -400,6 +400,63 @@ static void test_concat(void) {
     odin_graph_free(g);
 }
 
+/* Old opsets carry shape-like arguments as attributes: Slice-9 starts/ends/axes,
+ * Pad-2 pads/value, Split-11 split, Squeeze-11 axes. */
+static void test_attribute_forms_of_old_opsets(void) {
+    float xv[6] = {1, 2, 3, 4, 5, 6};
+    int64_t dims[2] = {2, 3};
+    odin_value out;
+
+    odin_graph *g = odin_graph_new("t");
+    g->opset = 9;
+    int64_t st[1] = {-2}, en[1] = {100}, ax[1] = {1};
+    odin_attr sa[3] = {ODIN_ATTR_INTS("starts", st, 1), ODIN_ATTR_INTS("ends", en, 1),
+                       ODIN_ATTR_INTS("axes", ax, 1)};
+    int x = odin_constant_f32(g, "x", 2, dims, xv);
+    int y = odin_build(g, "Slice", &x, 1, sa, 3, 1, NULL);
+    CHECK_OK(run(g, y, &out));
+    if (out.data) {
+        CHECK(f32_equal(&out, 4, (float[]){2, 3, 5, 6}), "Slice-9");
+        odin_values_free(&out, 1);
+    }
+    odin_graph_free(g);
+
+    g = odin_graph_new("t");
+    g->opset = 2;
+    int64_t pads[4] = {0, 1, 0, 0};
+    odin_attr pa[2] = {ODIN_ATTR_INTS("pads", pads, 4), ODIN_ATTR_F("value", 7)};
+    x = odin_constant_f32(g, "x", 2, dims, xv);
+    y = odin_build(g, "Pad", &x, 1, pa, 2, 1, NULL);
+    CHECK_OK(run(g, y, &out));
+    if (out.data) {
+        CHECK(f32_equal(&out, 8, (float[]){7, 1, 2, 3, 7, 4, 5, 6}), "Pad-2");
+        odin_values_free(&out, 1);
+    }
+    odin_graph_free(g);
+
+    g = odin_graph_new("t");
+    g->opset = 11;
+    int64_t split[2] = {1, 2};
+    odin_attr spa[2] = {ODIN_ATTR_I("axis", 1), ODIN_ATTR_INTS("split", split, 2)};
+    x = odin_constant_f32(g, "x", 2, dims, xv);
+    int outs[2];
+    odin_build(g, "Split", &x, 1, spa, 2, 2, outs);
+    CHECK_OK(odin_graph_take_error(g));
+    if (outs[0] >= 0)
+        CHECK(g->tensors[outs[0]].dims[1] == 1 && g->tensors[outs[1]].dims[1] == 2, "Split-11");
+    odin_graph_free(g);
+
+    g = odin_graph_new("t");
+    g->opset = 11;
+    int64_t d3[3] = {1, 6, 1}, sq[2] = {0, -1};
+    odin_attr qa = ODIN_ATTR_INTS("axes", sq, 2);
+    x = odin_constant_f32(g, "x", 3, d3, xv);
+    y = odin_build(g, "Squeeze", &x, 1, &qa, 1, 1, NULL);
+    CHECK_OK(odin_graph_take_error(g));
+    if (y >= 0) CHECK(g->tensors[y].rank == 1 && g->tensors[y].dims[0] == 6, "Squeeze-11");
+    odin_graph_free(g);
+}
+
 int main(void) {
     RUN(test_reshape_zero_and_infer);
     RUN(test_reshape_static_and_partial_shapes);
@@ -413,5 +470,6 @@ int main(void) {
     RUN(test_transpose_squeeze_unsqueeze);
     RUN(test_shape_and_tile);
     RUN(test_concat);
+    RUN(test_attribute_forms_of_old_opsets);
     TEST_DONE();
 }
