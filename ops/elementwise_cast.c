@@ -1,6 +1,9 @@
 /* ops/elementwise_cast.c — op family 'elementwise_cast': Cast and CastLike between all
  * numeric dtypes and bool (ONNX semantics: float -> int truncates toward zero, nonzero
  * -> true). String tensors and float8 (the only users of `saturate`) are unsupported. */
+#include <math.h>
+#include <string.h>
+
 #include "elementwise.h"
 
 static odin_status check_castable(odin_dtype t, const char *what, int code) {
@@ -26,6 +29,20 @@ static odin_status convert_all(odin_op_ctx *ctx) {
     const odin_value *x = &ctx->in[0];
     odin_value *y = &ctx->out[0];
     int64_t n = odin_value_numel(x);
+    /* Float -> bfloat16 before opset 19 truncates: that is what the ONNX reference of
+     * those opsets computed (and their conformance data holds); Cast-19 rounds to
+     * nearest even, as odin_ew_convert does. */
+    if (y->dtype == ODIN_BF16 && odin_dtype_is_float(x->dtype) && x->dtype != ODIN_BF16 &&
+        ctx->opset < 19) {
+        for (int64_t e = 0; e < n; e++) {
+            float f = (float)odin_load_as_f64(x->data, x->dtype, e);
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            if (isnan(f)) u |= 0x400000u; /* stay NaN after dropping the low bits */
+            ((uint16_t *)y->data)[e] = (uint16_t)(u >> 16);
+        }
+        return ODIN_OK;
+    }
     for (int64_t e = 0; e < n; e++) odin_ew_convert(x->data, x->dtype, e, y->data, y->dtype, e);
     return ODIN_OK;
 }

@@ -170,6 +170,23 @@ static void test_cast(void) {
     odin_graph_free(g);
 }
 
+/* float -> bfloat16: Cast-19 rounds to nearest even; older opsets truncate (what the
+ * ONNX reference of those opsets did). 1 + 3/4 ulp: RNE 0x3F81, truncation 0x3F80. */
+static void test_cast_bf16_opsets(void) {
+    float x[1] = {1.0f + 0x1p-8f + 0x1p-9f};
+    for (int k = 0; k < 2; k++) {
+        odin_graph *g = odin_graph_new("t");
+        g->opset = k ? 13 : 21;
+        int t = odin_cast(g, odin_constant_f32(g, "x", 1, (int64_t[]){1}, x), ODIN_BF16);
+        odin_value y = {0};
+        CHECK_OK(run(g, t, &y));
+        uint16_t want = k ? 0x3F80 : 0x3F81;
+        if (y.data) CHECK(((uint16_t *)y.data)[0] == want, "opset %d: %#x", g->opset, ((uint16_t *)y.data)[0]);
+        odin_values_free(&y, 1);
+        odin_graph_free(g);
+    }
+}
+
 static void test_round_ties(void) {
     odin_graph *g = odin_graph_new("t");
     float x[6] = {0.5f, 1.5f, 2.5f, -2.5f, -0.5f, 2.6f};
@@ -336,6 +353,7 @@ int main(void) {
     RUN(test_int_div);
     RUN(test_mod_signs);
     RUN(test_cast);
+    RUN(test_cast_bf16_opsets);
     RUN(test_round_ties);
     RUN(test_clip_int);
     RUN(test_where_bcast);
