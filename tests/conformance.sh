@@ -84,7 +84,7 @@ $2 == "UNSUPPORTED" {
         op = substr(msg, RSTART + 1, RLENGTH - 9); msg = substr(msg, RSTART + RLENGTH)
         if (!(op in seen)) { seen[op] = 1; u[op]++; found = 1 }
     }
-    if (!found && match($4, /unsupported op [^ ]+/)) { u[substr($4, RSTART + 15, RLENGTH - 15)]++; found = 1 }
+    if (!found && match($4, /unsupported op [^ ,]+/)) { u[substr($4, RSTART + 15, RLENGTH - 15)]++; found = 1 }
     if (!found) u["(other)"]++
 }
 END {
