@@ -371,6 +371,21 @@ static const odin_op_def op_qlinearmatmul = {
 
 /* ---- Gemm: Y = alpha * op(A) op(B) + beta * C ---- */
 
+/* Dot product in double with four independent accumulators, so the loop is not bound
+ * by the latency of one long chain of dependent adds. */
+static double dot_f64_f32(const double *a, const float *b, int64_t n) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int64_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        s0 += a[k] * b[k];
+        s1 += a[k + 1] * b[k + 1];
+        s2 += a[k + 2] * b[k + 2];
+        s3 += a[k + 3] * b[k + 3];
+    }
+    for (; k < n; k++) s0 += a[k] * b[k];
+    return (s0 + s1) + (s2 + s3);
+}
+
 static odin_status gemm_shape(const odin_op_ctx *ctx, int64_t *M, int64_t *K, int64_t *N) {
     const odin_value *a = &ctx->in[0], *b = &ctx->in[1];
     char sa[128], sb[128];
@@ -440,21 +455,34 @@ static odin_status gemm_eval(odin_op_ctx *ctx) {
         cs_j = c->dims[0] == 1 ? 0 : 1;
     }
     double *acc = malloc((size_t)(N ? N : 1) * sizeof *acc);
-    if (!acc) return odin_errorf("out of memory");
+    double *arow = malloc((size_t)(K ? K : 1) * sizeof *arow);
+    if (!acc || !arow) {
+        free(acc);
+        free(arow);
+        return odin_errorf("out of memory");
+    }
     for (int64_t i = 0; i < M; i++) {
-        for (int64_t j = 0; j < N; j++) acc[j] = 0.0;
-        if (tb) { /* B is [N, K]: dot products along contiguous rows */
+        /* row i of op(A), contiguous whatever transA says */
+        for (int64_t k = 0; k < K; k++) arow[k] = ld(a->data, a->dtype, ta ? k * M + i : i * K + k);
+        if (tb) { /* B is [N, K]: one dot product per output along contiguous rows */
             for (int64_t j = 0; j < N; j++) {
-                double s = 0.0;
-                for (int64_t k = 0; k < K; k++)
-                    s += ld(a->data, a->dtype, ta ? k * M + i : i * K + k) *
-                         ld(b->data, b->dtype, j * K + k);
-                acc[j] = s;
+                if (b->dtype == ODIN_F32) acc[j] = dot_f64_f32(arow, (const float *)b->data + j * K, K);
+                else {
+                    double sum = 0.0;
+                    for (int64_t k = 0; k < K; k++) sum += arow[k] * ld(b->data, b->dtype, j * K + k);
+                    acc[j] = sum;
+                }
             }
         } else {
+            for (int64_t j = 0; j < N; j++) acc[j] = 0.0;
             for (int64_t k = 0; k < K; k++) {
-                double av = ld(a->data, a->dtype, ta ? k * M + i : i * K + k);
-                for (int64_t j = 0; j < N; j++) acc[j] += av * ld(b->data, b->dtype, k * N + j);
+                double av = arow[k];
+                if (b->dtype == ODIN_F32) {
+                    const float *bp = (const float *)b->data + k * N;
+                    for (int64_t j = 0; j < N; j++) acc[j] += av * bp[j];
+                } else {
+                    for (int64_t j = 0; j < N; j++) acc[j] += av * ld(b->data, b->dtype, k * N + j);
+                }
             }
         }
         for (int64_t j = 0; j < N; j++) {
@@ -467,6 +495,7 @@ static odin_status gemm_eval(odin_op_ctx *ctx) {
                           (uint64_t)(int64_t)fmax(fmin(nearbyint(v), 9.2e18), -9.2e18));
         }
     }
+    free(arow);
     free(acc);
     return ODIN_OK;
 }
