@@ -138,6 +138,20 @@ odin_status odin_graph_rename_tensor(odin_graph *g, int t, const char *name) {
     return name_insert(g, g->tensors[t].name, t);
 }
 
+odin_status odin_graph_rebuild_names(odin_graph *g) {
+    odin_name_entry *e, *tmp;
+    HASH_ITER(hh, g->tensor_names, e, tmp) {
+        HASH_DEL(g->tensor_names, e);
+        free(e);
+    }
+    for (int t = 0; t < g->n_tensors; t++) {
+        if (odin_graph_find_tensor(g, g->tensors[t].name) >= 0)
+            return odin_errorf("duplicate tensor name '%s'", g->tensors[t].name);
+        ODIN_TRY(name_insert(g, g->tensors[t].name, t));
+    }
+    return ODIN_OK;
+}
+
 odin_status odin_tensor_set_data(odin_graph *g, int t, const void *data, size_t nbytes) {
     void *p = odin_arena_memdup(&g->arena, data, nbytes, 64);
     if (!p) return odin_errorf("out of memory copying %zu bytes of '%s'", nbytes,

@@ -120,6 +120,9 @@ int odin_graph_find_tensor(const odin_graph *g, const char *name); /* -1 if abse
 /* A fresh tensor name "<base>", "<base>_1", ... not yet used in the graph. */
 const char *odin_graph_unique_name(odin_graph *g, const char *base);
 odin_status odin_graph_rename_tensor(odin_graph *g, int t, const char *name);
+/* Rebuild the name -> index table from g->tensors (after tensors were removed or
+ * renumbered, see ir/edit.h). Fails on a duplicate name. */
+odin_status odin_graph_rebuild_names(odin_graph *g);
 /* Copy `nbytes` of constant data into the arena (64-byte aligned) and mark t CONST. */
 odin_status odin_tensor_set_data(odin_graph *g, int t, const void *data, size_t nbytes);
 /* Point t at memory the graph does not own (an mmap); the memory must outlive g. */
