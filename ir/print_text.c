@@ -42,15 +42,20 @@ static void print_header(const odin_graph *g, FILE *f) {
 }
 
 static void print_constants(const odin_graph *g, FILE *f) {
-    int wname = 0, wtype = 0, n_const = 0;
-    char tb[300], nb[64];
+    int wname = 0, wtype = 0, wparams = 0, wbytes = 0, n_const = 0;
+    char tb[300], nb[64], pb[32], bb[32];
     for (int t = 0; t < g->n_tensors; t++) {
-        if (!(g->tensors[t].flags & ODIN_TENSOR_CONST)) continue;
+        const odin_tensor *tt = &g->tensors[t];
+        if (!(tt->flags & ODIN_TENSOR_CONST)) continue;
         n_const++;
         int ln = (int)strlen(odin_pr_tensor_name(g, t, nb, sizeof nb));
         int lt = (int)strlen(odin_pr_tensor_type(g, t, tb, sizeof tb));
+        int lp = (int)strlen(odin_pr_thousands(odin_tensor_numel(tt), pb, sizeof pb));
+        int lb = (int)strlen(odin_pr_bytes(tt->nbytes, bb, sizeof bb));
         wname = min_i(40, ln > wname ? ln : wname);
         wtype = min_i(40, lt > wtype ? lt : wtype);
+        wparams = lp > wparams ? lp : wparams;
+        wbytes = lb > wbytes ? lb : wbytes;
     }
     if (!n_const) return;
     fprintf(f, "constants:\n");
@@ -71,9 +76,8 @@ static void print_constants(const odin_graph *g, FILE *f) {
             odin_pr_elements(tt->data, tt->dtype, readable, SMALL_CONST, vals, sizeof vals);
             fprintf(f, "  = [%s]\n", vals);
         } else {
-            char pb[32], bb[32];
-            fprintf(f, "  %s params  %s", odin_pr_thousands(numel, pb, sizeof pb),
-                    odin_pr_bytes(tt->nbytes, bb, sizeof bb));
+            fprintf(f, "  %*s params  %*s", wparams, odin_pr_thousands(numel, pb, sizeof pb),
+                    wbytes, odin_pr_bytes(tt->nbytes, bb, sizeof bb));
             double lo, hi, mean;
             if (odin_pr_stats(tt->data, tt->dtype, readable, &lo, &hi, &mean))
                 fprintf(f, "  min=%.4g max=%.4g mean=%.4g", lo, hi, mean);
