@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/fuzz.sh [SECONDS] — builds every tests/fuzz_*.c as a libFuzzer target and runs
-# each for its share of SECONDS (default 60). The library is compiled with ASan + UBSan
+# tests/fuzz.sh [SECONDS [NAME...]] — builds every tests/fuzz_*.c (or only fuzz_NAME.c)
+# as a libFuzzer target and runs each for its share of SECONDS (default 60). The library is compiled with ASan + UBSan
 # and coverage (-fsanitize=fuzzer-no-link) into build/fuzz; each target links it with
 # -fsanitize=fuzzer,address,undefined. Seeds: a corpus generated here (see seed()) plus
 # tests/fuzz_corpus/<name>/ when present. Exits non-zero on any crash, leak, timeout or
@@ -12,7 +12,12 @@ MAKEVARS="BUILD=$FB SAN=1 OPT=-O1 FUZZFLAGS=-fsanitize=fuzzer-no-link"
 # Same link libraries as the Makefile's LDLIBS.
 LIBS="$(llvm-config-19 --ldflags) -lLLVM-19 -lprotobuf-c -lxxhash -lm -lpthread -ldl"
 
-targets=$(ls tests/fuzz_*.c 2>/dev/null)
+if [ $# -gt 1 ]; then
+    shift
+    targets=$(for t in "$@"; do ls "tests/fuzz_$t.c"; done)
+else
+    targets=$(ls tests/fuzz_*.c 2>/dev/null)
+fi
 n=$(echo "$targets" | grep -c .)
 if [ "$n" -eq 0 ]; then
     echo "no tests/fuzz_*.c targets"
