@@ -1,0 +1,190 @@
+/* tools/peak_probe.c — the machine's ceilings, so benchmark numbers can be read as a
+ * fraction of what the hardware can do: (a) the peak fp32 FMA rate, per core and for N
+ * threads, and (b) streaming-read memory bandwidth, 1 thread and N threads. Prints one
+ * JSON object. Built by the Makefile with -O3 -march=native (not part of libodin).
+ *
+ * usage: peak_probe [--threads N] [--mib M]   (defaults: all online CPUs, 512 MiB) */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The widest vector the compiler targets: 16 floats with AVX-512, 8 with AVX, else 4. */
+#if defined(__AVX512F__)
+#define VLEN 16
+#elif defined(__AVX__)
+#define VLEN 8
+#else
+#define VLEN 4
+#endif
+typedef float vf __attribute__((vector_size(VLEN * sizeof(float))));
+
+/* Independent FMA chains: latency (4 cycles) × FMA ports (2) = 8 in flight at least;
+ * 16 leaves slack and still fits in the register file with the two constants. */
+#define ACCS 16
+
+#if defined(__clang__)
+#define FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
+#else
+#define FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static vf splat(float x) {
+    vf v;
+    for (int i = 0; i < VLEN; i++) v[i] = x;
+    return v;
+}
+
+/* iters × ACCS vector FMAs; returns a value that depends on all of them so nothing is
+ * optimized away. acc*a+b with a<1 converges, so no overflow or denormals. */
+static float fma_chains(long iters) {
+    vf acc[ACCS];
+    for (int j = 0; j < ACCS; j++) acc[j] = splat(0.001f * (float)j);
+    vf a = splat(0.999f), b = splat(0.001f);
+    for (long i = 0; i < iters; i++) {
+        for (int j = 0; j < ACCS; j++) acc[j] = FMA(acc[j], a, b);
+    }
+    vf s = acc[0];
+    for (int j = 1; j < ACCS; j++) s += acc[j];
+    float r = 0;
+    for (int i = 0; i < VLEN; i++) r += s[i];
+    return r;
+}
+
+/* Sum of a buffer of n floats (n a multiple of 4*VLEN), read with 4 vector accumulators. */
+static float read_sum(const float *p, size_t n) {
+    vf s0 = splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (size_t i = 0; i < n; i += 4 * VLEN) {
+        vf x0, x1, x2, x3;
+        memcpy(&x0, p + i, sizeof x0);
+        memcpy(&x1, p + i + VLEN, sizeof x1);
+        memcpy(&x2, p + i + 2 * VLEN, sizeof x2);
+        memcpy(&x3, p + i + 3 * VLEN, sizeof x3);
+        s0 += x0;
+        s1 += x1;
+        s2 += x2;
+        s3 += x3;
+    }
+    vf s = s0 + s1 + s2 + s3;
+    float r = 0;
+    for (int i = 0; i < VLEN; i++) r += s[i];
+    return r;
+}
+
+typedef struct job {
+    int kind; /* 0: FMA chains, 1: read */
+    long iters;
+    const float *buf;
+    size_t n;
+    pthread_barrier_t *start;
+    float result;
+} job;
+
+static void *worker(void *arg) {
+    job *j = arg;
+    pthread_barrier_wait(j->start);
+    j->result = j->kind == 0 ? fma_chains(j->iters) : read_sum(j->buf, j->n);
+    return NULL;
+}
+
+static volatile float sink;
+
+/* Runs `threads` jobs at once and returns the wall time from the common start. */
+static double run_jobs(int threads, int kind, long iters, const float *buf, size_t n_total) {
+    pthread_t tid[256];
+    job jobs[256];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
+    size_t chunk = n_total / (size_t)threads / (4 * VLEN) * (4 * VLEN);
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = (job){.kind = kind, .iters = iters, .buf = buf + chunk * (size_t)t, .n = chunk,
+                        .start = &start};
+        pthread_create(&tid[t], NULL, worker, &jobs[t]);
+    }
+    pthread_barrier_wait(&start);
+    double t0 = now_s();
+    for (int t = 0; t < threads; t++) {
+        pthread_join(tid[t], NULL);
+        sink += jobs[t].result;
+    }
+    double dt = now_s() - t0;
+    pthread_barrier_destroy(&start);
+    return dt;
+}
+
+/* Best of `reps` runs: GFLOP/s of FMA chains on `threads` threads. */
+static double fma_gflops(int threads, long iters, int reps) {
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double dt = run_jobs(threads, 0, iters, NULL, 0);
+        if (dt < best) best = dt;
+    }
+    return 2.0 * VLEN * ACCS * (double)iters * threads / best / 1e9;
+}
+
+/* Best of `reps` runs: GB/s reading the whole buffer split across `threads` threads. */
+static double read_gbs(int threads, const float *buf, size_t n, int reps) {
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double dt = run_jobs(threads, 1, 0, buf, n);
+        if (dt < best) best = dt;
+    }
+    size_t chunk = n / (size_t)threads / (4 * VLEN) * (4 * VLEN);
+    return (double)chunk * threads * sizeof(float) / best / 1e9;
+}
+
+int main(int argc, char **argv) {
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = ncpu > 0 ? (int)ncpu : 1;
+    long mib = 512;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--mib") && i + 1 < argc) mib = atol(argv[++i]);
+        else {
+            fprintf(stderr, "usage: peak_probe [--threads N] [--mib M]\n");
+            return 2;
+        }
+    }
+    if (threads < 1 || threads > 256 || mib < 1) {
+        fprintf(stderr, "peak_probe: --threads must be 1..256 and --mib positive\n");
+        return 2;
+    }
+    /* Calibrate the FMA loop to about 0.2 s on one thread. */
+    long iters = 1 << 20;
+    for (;;) {
+        double t0 = now_s();
+        sink += fma_chains(iters);
+        double dt = now_s() - t0;
+        if (dt > 0.05 || iters > (1L << 40)) {
+            iters = (long)(iters * (0.2 / (dt > 0 ? dt : 1e-3)));
+            break;
+        }
+        iters *= 4;
+    }
+    double g1 = fma_gflops(1, iters, 3), gn = fma_gflops(threads, iters, 3);
+
+    size_t n = (size_t)mib << 18; /* floats in mib MiB */
+    float *buf = aligned_alloc(64, n * sizeof(float));
+    if (!buf) {
+        fprintf(stderr, "peak_probe: cannot allocate %ld MiB\n", mib);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) buf[i] = 1.0f; /* touch every page before timing */
+    double b1 = read_gbs(1, buf, n, 3), bn = read_gbs(threads, buf, n, 3);
+    free(buf);
+
+    printf("{\"vector_bits\": %d, \"accumulators\": %d, \"threads\": %d, "
+           "\"fma_gflops_1\": %.2f, \"fma_gflops_n\": %.2f, \"buffer_mib\": %ld, "
+           "\"read_gbs_1\": %.2f, \"read_gbs_n\": %.2f}\n",
+           VLEN * 32, ACCS, threads, g1, gn, mib, b1, bn);
+    return 0;
+}
