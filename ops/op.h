@@ -101,6 +101,7 @@ const char *odin_shape_str(const odin_value *v, char *buf, size_t size);
     X(rnn)                                                                                \
     X(detect)                                                                             \
     X(signal)                                                                             \
+    X(misc2)                                                                              \
     X(odin)
 #define ODIN_DECLARE_FAMILY(f) extern const odin_op_def *const odin_ops_##f[];
 ODIN_OP_FAMILIES(ODIN_DECLARE_FAMILY)
