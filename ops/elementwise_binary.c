@@ -250,6 +250,20 @@ static const odin_op_def def_Pow = {
 
 /* ---- PRelu: slope broadcasts to x's shape (unidirectionally) -------------------- */
 
+/* Inputs as broadcasting sees them. Before opset 7 a [C] slope is per channel of an
+ * [N,C,...] input, not numpy-aligned to the last dim: view it as [C,1,...,1]. */
+static void prelu_operands(const odin_op_ctx *ctx, odin_value ins[2]) {
+    ins[0] = ctx->in[0];
+    ins[1] = ctx->in[1];
+    const odin_value *x = &ctx->in[0];
+    odin_value *s = &ins[1];
+    if (ctx->opset < 7 && s->rank == 1 && x->rank >= 3 && s->dims[0] != 1 &&
+        s->dims[0] == x->dims[1]) {
+        s->rank = x->rank - 1;
+        for (int d = 1; d < s->rank; d++) s->dims[d] = 1;
+    }
+}
+
 static odin_status prelu_infer(odin_op_ctx *ctx) {
     ODIN_TRY(odin_ew_check_dtype(ctx, 0, ODIN_EW_FLOATS | ODIN_EW_INTS));
     if (ctx->in[1].dtype != ctx->in[0].dtype)
@@ -257,7 +271,9 @@ static odin_status prelu_infer(odin_op_ctx *ctx) {
                            odin_dtype_name(ctx->in[0].dtype));
     int rank;
     int64_t dims[ODIN_MAX_RANK];
-    ODIN_TRY(odin_bcast_shape(ctx->in, 2, &rank, dims));
+    odin_value ins[2];
+    prelu_operands(ctx, ins);
+    ODIN_TRY(odin_bcast_shape(ins, 2, &rank, dims));
     const odin_value *x = &ctx->in[0];
     bool same = rank == x->rank || x->rank < 0 || rank < 0;
     for (int d = 0; same && x->rank >= 0 && rank >= 0 && d < rank; d++)
@@ -274,7 +290,9 @@ static odin_status prelu_infer(odin_op_ctx *ctx) {
 static odin_status prelu_eval(odin_op_ctx *ctx) {
     ODIN_TRY(prelu_infer(ctx));
     odin_bcast b;
-    ODIN_TRY(odin_bcast_init(&b, ctx->in, 2));
+    odin_value ins[2];
+    prelu_operands(ctx, ins);
+    ODIN_TRY(odin_bcast_init(&b, ins, 2));
     ODIN_TRY(odin_op_alloc_output(ctx, 0));
     const odin_value *x = &ctx->in[0], *s = &ctx->in[1];
     odin_value *y = &ctx->out[0];
