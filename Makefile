@@ -81,6 +81,17 @@ test: deps $(BUILD)/odinc $(TEST_BINS)
 demo: deps $(BUILD)/odinc
 	@sh tools/demo.sh $(BUILD)
 
+# Benchmark: ODIN's JIT against ONNX Runtime (npm onnxruntime-node, installed under
+# $(BUILD)/bench by tools/bench.sh) on the same models; the machine's FMA and memory
+# ceilings come from peak_probe. Env: BENCH_REPS, BENCH_THREADS, BENCH_MODELS, BENCH_ENGINE,
+# BENCH_TARGET_MS (tools/bench.sh). Not part of `make test`.
+$(BUILD)/peak_probe: tools/peak_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O3 -march=native -Wall -Wextra $< -o $@ -lpthread
+
+bench: deps $(BUILD)/odinc $(BUILD)/peak_probe
+	@sh tools/bench.sh $(BUILD)
+
 # Fuzzing: libFuzzer targets tests/fuzz_*.c, each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 fuzz: deps

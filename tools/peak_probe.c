@@ -158,19 +158,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "peak_probe: --threads must be 1..256 and --mib positive\n");
         return 2;
     }
-    /* Calibrate the FMA loop to about 0.2 s on one thread. */
+    /* Calibrate the FMA loop to about 0.1 s on one thread: short runs, best of several,
+     * so a busy machine disturbs few of them. */
     long iters = 1 << 20;
     for (;;) {
         double t0 = now_s();
         sink += fma_chains(iters);
         double dt = now_s() - t0;
         if (dt > 0.05 || iters > (1L << 40)) {
-            iters = (long)(iters * (0.2 / (dt > 0 ? dt : 1e-3)));
+            iters = (long)(iters * (0.1 / (dt > 0 ? dt : 1e-3)));
             break;
         }
         iters *= 4;
     }
-    double g1 = fma_gflops(1, iters, 3), gn = fma_gflops(threads, iters, 3);
+    double g1 = fma_gflops(1, iters, 7), gn = fma_gflops(threads, iters, 7);
 
     size_t n = (size_t)mib << 18; /* floats in mib MiB */
     float *buf = aligned_alloc(64, n * sizeof(float));
