@@ -16,16 +16,19 @@ odin_compile_options odin_compile_defaults(void) {
 }
 
 const odin_lowering *odin_lowering_find(const odin_node *n) {
-    const odin_lowering *tables[2] = {odin_lowerings_elementwise, odin_lowerings_kernels};
+    const odin_lowering *tables[] = {odin_lowerings_elementwise, odin_lowerings_kernels,
+                                     odin_lowerings_matmul, odin_lowerings_conv,
+                                     odin_lowerings_pool};
+    const int n_tables = (int)(sizeof tables / sizeof tables[0]);
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0) {
         char name[128];
         snprintf(name, sizeof name, "%s::%s", n->domain, n->op);
-        for (int t = 0; t < 2; t++)
+        for (int t = 0; t < n_tables; t++)
             for (const odin_lowering *l = tables[t]; l->op; l++)
                 if (!strcmp(l->op, name)) return l;
         return NULL;
     }
-    for (int t = 0; t < 2; t++)
+    for (int t = 0; t < n_tables; t++)
         for (const odin_lowering *l = tables[t]; l->op; l++)
             if (!strcmp(l->op, n->op)) return l;
     return NULL;
@@ -93,7 +96,7 @@ static odin_status emit_group(odin_lower_ctx *c, const odin_plan *plan, int gi, 
     } else {
         const odin_lowering *l = odin_lowering_find(n);
         odin_bind_node(c);
-        if (l && l->kernel) {
+        if (l && l->kernel && (!l->accepts || l->accepts(c->g, c->node))) {
             st = l->kernel(c);
         } else if (c->allow_fallback) {
             *fallback = true;

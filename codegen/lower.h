@@ -49,6 +49,9 @@ typedef struct odin_lowering {
     odin_kernel_lower_fn kernel;
     odin_elem_lower_fn elem;
     bool any_dtype;     /* elem handles integer/bool operands too (else f32 only) */
+    /* Optional: whether `kernel` handles this node (dtypes, attributes); when it says no,
+     * the node runs its eval fallback instead. NULL: always. */
+    bool (*accepts)(const odin_graph *g, int node);
 } odin_lowering;
 
 const odin_lowering *odin_lowering_find(const odin_node *n);
@@ -60,6 +63,9 @@ odin_status odin_emit_elementwise_group(odin_lower_ctx *ctx, const int *nodes, i
 /* Tables contributed by the lower_*.c files (NULL-terminated by op == NULL). */
 extern const odin_lowering odin_lowerings_elementwise[];
 extern const odin_lowering odin_lowerings_kernels[];
+extern const odin_lowering odin_lowerings_matmul[];
+extern const odin_lowering odin_lowerings_conv[];
+extern const odin_lowering odin_lowerings_pool[];
 
 /* Address of tensor t in the current function (from the plan and the base pointers). */
 LLVMValueRef odin_tensor_ptr(odin_lower_ctx *ctx, int t);
