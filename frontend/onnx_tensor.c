@@ -133,8 +133,10 @@ static odin_status parse_u64(const Onnx__TensorProto *tp, const char *key, const
     return ODIN_OK;
 }
 
+/* Allocates *dst only once the file is known to hold the bytes, so a hostile shape
+ * cannot make the decoder reserve memory for data that is not there. */
 static odin_status read_external(const Onnx__TensorProto *tp, const char *base_dir,
-                                 size_t nbytes, void *dst) {
+                                 size_t nbytes, void **dst) {
     const char *location = NULL;
     uint64_t offset = 0, length = 0;
     bool has_length = false;
@@ -178,9 +180,14 @@ static odin_status read_external(const Onnx__TensorProto *tp, const char *base_d
         st = odin_errorf("tensor '%s': external data '%s' has %" PRIu64 " bytes; offset %" PRIu64
                          " + %zu bytes runs past its end", tname(tp), path,
                          (uint64_t)sb.st_size, offset, nbytes);
+    else if (!(*dst = malloc(nbytes ? nbytes : 1)))
+        st = odin_errorf("tensor '%s': out of memory (%zu bytes)", tname(tp), nbytes);
     else if (offset > (uint64_t)LONG_MAX || fseek(f, (long)offset, SEEK_SET) != 0 ||
-             (nbytes && fread(dst, 1, nbytes, f) != nbytes))
+             (nbytes && fread(*dst, 1, nbytes, f) != nbytes)) {
         st = odin_errorf("tensor '%s': reading external data '%s' failed", tname(tp), path);
+        free(*dst);
+        *dst = NULL;
+    }
     fclose(f);
     free(path);
     return st;
@@ -272,9 +279,7 @@ static odin_status decode_into(const Onnx__TensorProto *tp, const char *base_dir
         return decode_strings(tp, numel, v);
     }
     if (external) {
-        v->data = malloc(nbytes ? nbytes : 1);
-        if (!v->data) return odin_errorf("tensor '%s': out of memory (%zu bytes)", tname(tp), nbytes);
-        ODIN_TRY(read_external(tp, base_dir, nbytes, v->data));
+        ODIN_TRY(read_external(tp, base_dir, nbytes, &v->data));
         le_to_host(v->data, numel, esize);
         return ODIN_OK;
     }
