@@ -118,7 +118,9 @@ while read -r name file flops inputs; do
                 log="$LOGS/$name.t$t.odin.$r.log"
                 odin_run "$file" "$n_odin" "$t" "$inputs" "$odin_out" >"$log" 2>&1
                 rc=$?
-                med=$(record odin "$name" "$t" "$r" "$n_odin" "$log" "$rc")
+                n_ran=$n_odin
+                [ "$has_bench" -eq 1 ] || n_ran=1
+                med=$(record odin "$name" "$t" "$r" "$n_ran" "$log" "$rc")
                 if [ -n "$med" ]; then
                     n_odin=$(iters_for "$med")
                 else
