@@ -80,66 +80,98 @@ static float read_sum(const float *p, size_t n) {
     return r;
 }
 
+/* A busy machine (other processes, a shared VM host) preempts long runs, so every figure
+ * comes from many short pieces, each timed by the thread that ran it: a thread's FMA rate
+ * is its best of FMA_REPS runs of about FMA_RUN_S; its bandwidth is the 90th percentile
+ * over CHUNK_MIB pieces of its slice (each cold: the buffer is far larger than the caches).
+ * N-thread figures sum the rates of N threads running at the same time. */
+#define FMA_RUN_S 0.0005
+#define FMA_REPS 400
+#define CHUNK_MIB 4
+#define READ_PASSES 3
+#define MAX_THREADS 256
+
 typedef struct job {
-    int kind; /* 0: FMA chains, 1: read */
+    int kind; /* 0: FMA chains, 1: read chunks */
     long iters;
     const float *buf;
-    size_t n;
+    size_t n; /* floats in this thread's slice */
     pthread_barrier_t *start;
     float result;
+    double rate; /* GFLOP/s (kind 0) or GB/s (kind 1) of this thread */
 } job;
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double chunk_rates(job *j) {
+    size_t chunk = ((size_t)CHUNK_MIB << 18) / (4 * VLEN) * (4 * VLEN);
+    size_t per_pass = j->n / chunk, count = 0;
+    if (per_pass == 0) return 0;
+    double *rates = malloc(per_pass * READ_PASSES * sizeof *rates);
+    if (!rates) return 0;
+    for (int pass = 0; pass < READ_PASSES; pass++)
+        for (size_t c = 0; c < per_pass; c++) {
+            double t0 = now_s();
+            j->result += read_sum(j->buf + c * chunk, chunk);
+            double dt = now_s() - t0;
+            if (dt > 0) rates[count++] = chunk * sizeof(float) / dt / 1e9;
+        }
+    qsort(rates, count, sizeof *rates, cmp_double);
+    double r = count ? rates[count * 9 / 10] : 0;
+    free(rates);
+    return r;
+}
+
+static double fma_rate(job *j) {
+    double best = 1e30;
+    for (int r = 0; r < FMA_REPS; r++) {
+        double t0 = now_s();
+        j->result += fma_chains(j->iters);
+        double dt = now_s() - t0;
+        if (dt < best) best = dt;
+    }
+    return 2.0 * VLEN * ACCS * (double)j->iters / best / 1e9;
+}
 
 static void *worker(void *arg) {
     job *j = arg;
     pthread_barrier_wait(j->start);
-    j->result = j->kind == 0 ? fma_chains(j->iters) : read_sum(j->buf, j->n);
+    j->rate = j->kind == 0 ? fma_rate(j) : chunk_rates(j);
     return NULL;
 }
 
 static volatile float sink;
 
-/* Runs `threads` jobs at once and returns the wall time from the common start. */
-static double run_jobs(int threads, int kind, long iters, const float *buf, size_t n_total) {
-    pthread_t tid[256];
-    job jobs[256];
+/* Runs `threads` jobs at once (each on its slice of buf); fills jobs[]. */
+static void run_jobs(int threads, int kind, long iters, const float *buf, size_t n_total,
+                     job *jobs) {
+    pthread_t tid[MAX_THREADS];
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-    size_t chunk = n_total / (size_t)threads / (4 * VLEN) * (4 * VLEN);
+    size_t slice = n_total / (size_t)threads / (4 * VLEN) * (4 * VLEN);
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (job){.kind = kind, .iters = iters, .buf = buf + chunk * (size_t)t, .n = chunk,
+        jobs[t] = (job){.kind = kind, .iters = iters, .buf = buf + slice * (size_t)t, .n = slice,
                         .start = &start};
         pthread_create(&tid[t], NULL, worker, &jobs[t]);
     }
     pthread_barrier_wait(&start);
-    double t0 = now_s();
     for (int t = 0; t < threads; t++) {
         pthread_join(tid[t], NULL);
         sink += jobs[t].result;
     }
-    double dt = now_s() - t0;
     pthread_barrier_destroy(&start);
-    return dt;
 }
 
-/* Best of `reps` runs: GFLOP/s of FMA chains on `threads` threads. */
-static double fma_gflops(int threads, long iters, int reps) {
-    double best = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double dt = run_jobs(threads, 0, iters, NULL, 0);
-        if (dt < best) best = dt;
-    }
-    return 2.0 * VLEN * ACCS * (double)iters * threads / best / 1e9;
-}
-
-/* Best of `reps` runs: GB/s reading the whole buffer split across `threads` threads. */
-static double read_gbs(int threads, const float *buf, size_t n, int reps) {
-    double best = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double dt = run_jobs(threads, 1, 0, buf, n);
-        if (dt < best) best = dt;
-    }
-    size_t chunk = n / (size_t)threads / (4 * VLEN) * (4 * VLEN);
-    return (double)chunk * threads * sizeof(float) / best / 1e9;
+/* GFLOP/s (kind 0) or GB/s (kind 1) of `threads` threads running at once. */
+static double total_rate(int threads, int kind, long iters, const float *buf, size_t n) {
+    static job jobs[MAX_THREADS];
+    run_jobs(threads, kind, iters, buf, n, jobs);
+    double total = 0;
+    for (int t = 0; t < threads; t++) total += jobs[t].rate;
+    return total;
 }
 
 int main(int argc, char **argv) {
@@ -154,24 +186,28 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (threads < 1 || threads > 256 || mib < 1) {
-        fprintf(stderr, "peak_probe: --threads must be 1..256 and --mib positive\n");
+    if (threads < 1 || threads > MAX_THREADS || mib < (long)CHUNK_MIB * threads) {
+        fprintf(stderr, "peak_probe: --threads must be 1..%d and --mib at least %d per thread\n",
+                MAX_THREADS, CHUNK_MIB);
         return 2;
     }
-    /* Calibrate the FMA loop to about 0.1 s on one thread: short runs, best of several,
-     * so a busy machine disturbs few of them. */
-    long iters = 1 << 20;
+    /* Calibrate the FMA loop to about FMA_RUN_S on one thread (best of a few timings). */
+    long iters = 1 << 14;
     for (;;) {
-        double t0 = now_s();
-        sink += fma_chains(iters);
-        double dt = now_s() - t0;
-        if (dt > 0.05 || iters > (1L << 40)) {
-            iters = (long)(iters * (0.1 / (dt > 0 ? dt : 1e-3)));
+        double dt = 1e30;
+        for (int r = 0; r < 5; r++) {
+            double t0 = now_s();
+            sink += fma_chains(iters);
+            double d = now_s() - t0;
+            if (d < dt) dt = d;
+        }
+        if (dt > FMA_RUN_S / 4 || iters > (1L << 40)) {
+            iters = (long)(iters * (FMA_RUN_S / (dt > 0 ? dt : 1e-6)));
             break;
         }
         iters *= 4;
     }
-    double g1 = fma_gflops(1, iters, 7), gn = fma_gflops(threads, iters, 7);
+    double g1 = total_rate(1, 0, iters, NULL, 0), gn = total_rate(threads, 0, iters, NULL, 0);
 
     size_t n = (size_t)mib << 18; /* floats in mib MiB */
     float *buf = aligned_alloc(64, n * sizeof(float));
@@ -180,7 +216,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     for (size_t i = 0; i < n; i++) buf[i] = 1.0f; /* touch every page before timing */
-    double b1 = read_gbs(1, buf, n, 3), bn = read_gbs(threads, buf, n, 3);
+    double b1 = total_rate(1, 1, 0, buf, n), bn = total_rate(threads, 1, 0, buf, n);
     free(buf);
 
     printf("{\"vector_bits\": %d, \"accumulators\": %d, \"threads\": %d, "
