@@ -12,7 +12,12 @@
 #
 # Env: BENCH_REPS (5) processes per engine, model and thread count; BENCH_THREADS ("1 2");
 # BENCH_MODELS (comma list, default all); BENCH_ENGINE (jit); BENCH_TARGET_MS (300): timed
-# work per process, from which N is chosen; BENCH_ORT_VERSION (1.30.0).
+# work per process, from which N is chosen; BENCH_TIMEOUT (300) seconds per process;
+# BENCH_ORT_VERSION (1.30.0).
+#
+# ODIN compiles each model once per bench run: processes share a compile cache
+# (--cache-dir BUILD/bench/jit-cache, emptied at the start), so the first process of a model
+# reports the cold compile time and later ones load the object file.
 set -u
 BUILD=${1:-build}
 OUT="$BUILD/bench"
@@ -23,6 +28,8 @@ THREADS=${BENCH_THREADS:-"1 2"}
 ENGINE=${BENCH_ENGINE:-jit}
 TARGET_MS=${BENCH_TARGET_MS:-300}
 ORT_VERSION=${BENCH_ORT_VERSION:-1.30.0}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+CACHE="$OUT/jit-cache"
 LOGS="$OUT/logs"
 RAW="$OUT/raw.jsonl"
 mkdir -p "$OUT/models" "$LOGS" "$OUT/check" || exit 1
@@ -72,6 +79,7 @@ record() {
         echo "$last" | json_num median_ms
     else
         err=$(grep -v '^{' "$log" | tail -n 1 | tr -d '"\\' | cut -c1-300)
+        [ "$rc" -eq 124 ] && err="timed out after $TIMEOUT s"
         echo "{\"engine\":\"$engine\",\"model\":\"$model\",\"threads\":$threads,\"rep\":$rep,\"iters\":$iters,\"ok\":false,\"error\":\"exit $rc: $err\"}" >>"$RAW"
     fi
 }
@@ -79,16 +87,21 @@ record() {
 # ODIN: `odinc run MODEL --engine E --bench N --threads T` prints a JSON line last. An odinc
 # without --bench (an older build) runs once per process and its "engine E: T ms" line
 # stands in for the median, so the harness still works end to end.
-if "$ODINC" run --help 2>&1 | grep -q -- '--bench'; then has_bench=1; else has_bench=0; fi
+help=$("$ODINC" run --help 2>&1)
+case $help in *--bench*) has_bench=1 ;; *) has_bench=0 ;; esac
 [ "$has_bench" -eq 1 ] || echo "bench: $ODINC run has no --bench; timing single runs" >&2
+cache_opt=""
+case $help in *--cache-dir*) [ "$ENGINE" = jit ] && cache_opt="--cache-dir $CACHE" ;; esac
+rm -rf "$CACHE"
 odin_run() { # file iters threads inputs out-option
     if [ "$has_bench" -eq 1 ]; then
         # shellcheck disable=SC2086 # inputs are NAME=PATH words without spaces
-        "$ODINC" run "$1" --engine "$ENGINE" --bench "$2" --threads "$3" $4 $5
+        timeout "$TIMEOUT" "$ODINC" run "$1" --engine "$ENGINE" --bench "$2" --threads "$3" \
+            $cache_opt $4 $5
         return
     fi
     # shellcheck disable=SC2086
-    line=$("$ODINC" run "$1" --engine "$ENGINE" $4 $5) || return 1
+    line=$(timeout "$TIMEOUT" "$ODINC" run "$1" --engine "$ENGINE" $4 $5) || return 1
     echo "$line"
     ms=$(echo "$line" | sed -n 's/^engine [^:]*: \([0-9.]*\) ms$/\1/p' | tail -n 1)
     [ -n "$ms" ] || return 1
@@ -131,7 +144,7 @@ while read -r name file flops inputs; do
             fi
             log="$LOGS/$name.t$t.ort.$r.log"
             # shellcheck disable=SC2086 # inputs are NAME=PATH words without spaces
-            node tools/bench_ort.mjs "$file" --threads "$t" --iters "$n_ort" --warmup 2 \
+            timeout "$TIMEOUT" node tools/bench_ort.mjs "$file" --threads "$t" --iters "$n_ort" --warmup 2 \
                 --ort-dir "$OUT" $inputs $ort_out >"$log" 2>&1
             rc=$?
             med=$(record ort "$name" "$t" "$r" "$n_ort" "$log" "$rc")

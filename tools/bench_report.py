@@ -86,10 +86,20 @@ def summarize(rows, manifest, peak, out):
                 e["min_ms"] = min(g["min_ms"] for g in good)
                 e["process_medians_ms"] = [g["median_ms"] for g in good]
                 e["iters"] = [r["iters"] for r in runs if r["ok"]]
-                for extra in ("compile_ms", "load_ms", "arena_bytes", "peak_rss_mb"):
+                for extra in ("load_ms", "arena_bytes", "peak_rss_mb"):
                     vals = [g[extra] for g in good if isinstance(g.get(extra), (int, float))]
                     if vals:
                         e[extra] = statistics.median(vals)
+                # A cold compile (cache miss) and loading from the compile cache differ by
+                # orders of magnitude: keep them apart.
+                cold = [g["compile_ms"] for g in good if "compile_ms" in g
+                        and g.get("cache", "miss") == "miss"]
+                warm = [g["compile_ms"] for g in good if "compile_ms" in g
+                        and g.get("cache", "miss") != "miss"]
+                if cold:
+                    e["compile_ms"] = max(cold)
+                if warm:
+                    e["cached_compile_ms"] = statistics.median(warm)
                 if flops.get(model):
                     e["gflops"] = flops[model] / (e["median_ms"] * 1e6)
                     e["pct_peak"] = 100.0 * e["gflops"] / peak_for(peak, threads)
@@ -98,6 +108,7 @@ def summarize(rows, manifest, peak, out):
             entry[engine] = e
         if "median_ms" in entry["odin"] and "median_ms" in entry["ort"]:
             entry["ratio"] = entry["odin"]["median_ms"] / entry["ort"]["median_ms"]
+            entry["ratio_min"] = entry["odin"]["min_ms"] / entry["ort"]["min_ms"]
         entry["check"] = check_outputs(out, model)
         results.append(entry)
     return results
@@ -108,22 +119,22 @@ def fmt(v, spec, missing="-"):
 
 
 def table(results):
-    head = ["model", "thr", "ODIN ms", "ORT ms", "ODIN/ORT", "ODIN GF/s", "%peak",
-            "ORT GF/s", "%peak", "check"]
+    head = ["model", "thr", "ODIN ms", "ORT ms", "ODIN/ORT", "(min)", "ODIN GF/s", "%peak",
+            "ORT GF/s", "%peak", "compile ms", "check"]
     lines = []
     for r in results:
         o, t = r["odin"], r["ort"]
         lines.append([
             r["model"], str(r["threads"]),
             fmt(o.get("median_ms"), ".3f", "fail"), fmt(t.get("median_ms"), ".3f", "fail"),
-            fmt(r.get("ratio"), ".2f"),
+            fmt(r.get("ratio"), ".2f"), fmt(r.get("ratio_min"), ".2f"),
             fmt(o.get("gflops"), ".1f"), fmt(o.get("pct_peak"), ".1f"),
             fmt(t.get("gflops"), ".1f"), fmt(t.get("pct_peak"), ".1f"),
-            r["check"]])
+            fmt(o.get("compile_ms"), ".0f"), r["check"]])
     widths = [max(len(x) for x in col) for col in zip(head, *lines)]
     out = []
     for row in [head] + lines:
-        out.append("  ".join(c.ljust(w) if i in (0, 9) else c.rjust(w)
+        out.append("  ".join(c.ljust(w) if i in (0, len(head) - 1) else c.rjust(w)
                              for i, (c, w) in enumerate(zip(row, widths))))
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(out)
@@ -173,18 +184,20 @@ pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style></head><body>
 <h1>ODIN (%s) vs ONNX Runtime %s</h1>
 <p>%s, %d CPUs. Peak fp32 FMA: %.1f GFLOP/s on 1 thread, %.1f on %d; streaming read:
 %.1f GB/s on 1 thread, %.1f on %d. %d processes per engine, model and thread count;
-times are medians of per-process medians.</p>
+times are medians of per-process medians; (min) is the ratio of the fastest runs. Load
+average when the bench ended: %s.</p>
 %s
 <h2>Table</h2>
 <pre>%s</pre>
 <p>GF/s: MatMul/Gemm/Conv multiply-adds &times; 2 per second; %%peak against the FMA
-ceiling for that thread count. check: ODIN's outputs against ORT's (relative error
+ceiling for that thread count. compile ms: ODIN's cold compile (the first process; later
+ones load it from the compile cache). check: ODIN's outputs against ORT's (relative error
 &le; 1e-3).</p>
 </body></html>
 """ % (html.escape(doc["odin_engine"]), html.escape(doc["ort_version"]),
        html.escape(doc["machine"]["cpu"]), doc["machine"]["cpus"],
        p["fma_gflops_1"], p["fma_gflops_n"], p["threads"], p["read_gbs_1"], p["read_gbs_n"],
-       p["threads"], doc["reps"], svg_chart(doc["results"]), html.escape(text_table))
+       p["threads"], doc["reps"], html.escape(doc["machine"]["loadavg"]), svg_chart(doc["results"]), html.escape(text_table))
     with open(path, "w") as f:
         f.write(body)
 
@@ -210,7 +223,8 @@ def main():
     engines = sorted({r["result"].get("engine", "?") for r in rows
                       if r["ok"] and r["engine"] == "odin"})
     doc = {
-        "machine": {"cpu": cpu_name(), "cpus": os.cpu_count(), "peak": peak},
+        "machine": {"cpu": cpu_name(), "cpus": os.cpu_count(), "peak": peak,
+                    "loadavg": " ".join("%.1f" % v for v in os.getloadavg())},
         "odin_engine": ",".join(engines) or "none",
         "ort_version": ort_version(out),
         "reps": max((r["rep"] for r in rows), default=0),
