@@ -66,6 +66,9 @@ extern const odin_lowering odin_lowerings_kernels[];
 extern const odin_lowering odin_lowerings_matmul[];
 extern const odin_lowering odin_lowerings_conv[];
 extern const odin_lowering odin_lowerings_pool[];
+extern const odin_lowering odin_lowerings_movement[];
+extern const odin_lowering odin_lowerings_reduce[];
+extern const odin_lowering odin_lowerings_norm[];
 
 /* Address of tensor t in the current function (from the plan and the base pointers). */
 LLVMValueRef odin_tensor_ptr(odin_lower_ctx *ctx, int t);

@@ -1,0 +1,94 @@
+#include "lower_util.h"
+
+#include "../ops/shape_util.h"
+
+int odin_node_in(const odin_graph *g, int node, int i) {
+    const odin_node *n = &g->nodes[node];
+    return i < n->n_inputs ? n->inputs[i] : -1;
+}
+
+bool odin_node_in_const(const odin_graph *g, int node, int i) {
+    int t = odin_node_in(g, node, i);
+    return t >= 0 && (g->tensors[t].flags & ODIN_TENSOR_CONST) &&
+           (g->tensors[t].data || odin_tensor_numel(&g->tensors[t]) == 0);
+}
+
+bool odin_node_const_ints(const odin_graph *g, int node, int i, int64_t *out, int max, int *n) {
+    if (!odin_node_in_const(g, node, i)) return false;
+    odin_value v = odin_tensor_value(g, odin_node_in(g, node, i));
+    odin_status st = odin_value_ints(&v, "input", out, max, n);
+    if (st) {
+        odin_status_free(st);
+        return false;
+    }
+    return true;
+}
+
+int64_t odin_dims_product(const int64_t *dims, int lo, int hi) {
+    int64_t p = 1;
+    for (int d = lo; d < hi; d++) p *= dims[d];
+    return p;
+}
+
+LLVMValueRef odin_entry_alloca(odin_lower_ctx *c, LLVMTypeRef ty, const char *name) {
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(c->fn);
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(c->c);
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    if (first) LLVMPositionBuilderBefore(b, first);
+    else LLVMPositionBuilderAtEnd(b, entry);
+    LLVMValueRef a = LLVMBuildAlloca(b, ty, name);
+    LLVMDisposeBuilder(b);
+    return a;
+}
+
+LLVMValueRef odin_fadd_reassoc(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b) {
+    LLVMValueRef r = LLVMBuildFAdd(c->b, a, b, "");
+    if (LLVMIsAInstruction(r)) LLVMSetFastMathFlags(r, LLVMFastMathAllowReassoc);
+    return r;
+}
+
+LLVMValueRef odin_fmul_reassoc(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b) {
+    LLVMValueRef r = LLVMBuildFMul(c->b, a, b, "");
+    if (LLVMIsAInstruction(r)) LLVMSetFastMathFlags(r, LLVMFastMathAllowReassoc);
+    return r;
+}
+
+LLVMTypeRef odin_bits_type(odin_lower_ctx *c, size_t bytes) {
+    switch (bytes) {
+    case 1: return c->t_i8;
+    case 2: return c->t_i16;
+    case 4: return c->t_i32;
+    case 8: return c->t_i64;
+    default: return NULL;
+    }
+}
+
+bool odin_dtype_movable(odin_dtype t) {
+    size_t s = odin_dtype_size(t);
+    return t != ODIN_STRING && t != ODIN_UNDEFINED && (s == 1 || s == 2 || s == 4 || s == 8);
+}
+
+void odin_emit_error_exit(odin_lower_ctx *c, LLVMValueRef bad) {
+    if (!c->allow_fallback) return;
+    const odin_node *n = &c->g->nodes[c->node];
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->c, c->fn, "bad_input");
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(c->c, c->fn, "input_ok");
+    LLVMBuildCondBr(c->b, bad, fail, ok);
+    LLVMPositionBuilderAtEnd(c->b, fail);
+    int np = n->n_inputs + n->n_outputs;
+    LLVMValueRef arr = LLVMBuildArrayAlloca(c->b, c->t_ptr, odin_i64(c, np ? np : 1), "ptrs");
+    for (int i = 0; i < np; i++) {
+        LLVMValueRef p = i < n->n_inputs ? c->in[i] : c->out[i - n->n_inputs];
+        odin_store(c, p ? p : LLVMConstNull(c->t_ptr), arr, odin_i64(c, i));
+    }
+    LLVMTypeRef params[3] = {c->t_ptr, c->t_i64, c->t_ptr};
+    LLVMTypeRef fty = LLVMFunctionType(c->t_i32, params, 3, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(c->m, "odin_rt_eval_fallback");
+    if (!fn) fn = LLVMAddFunction(c->m, "odin_rt_eval_fallback", fty);
+    LLVMValueRef gptr = LLVMConstIntToPtr(odin_i64(c, (int64_t)(uintptr_t)c->g), c->t_ptr);
+    LLVMValueRef args[3] = {gptr, odin_i64(c, c->node), arr};
+    LLVMValueRef rc = LLVMBuildCall2(c->b, fty, fn, args, 3, "");
+    /* rc 0: the eval accepted the input after all and computed the outputs itself */
+    LLVMBuildRet(c->b, rc);
+    LLVMPositionBuilderAtEnd(c->b, ok);
+}

@@ -1,0 +1,43 @@
+/* codegen/lower_util.h — helpers shared by the whole-kernel lowerings of data movement,
+ * reductions and normalizations: reading a node's constant integer inputs at compile
+ * time, entry-block allocas (promoted to registers by LLVM), reassociable float ops (so
+ * the loop vectorizer may widen reductions into vector accumulators), and the run-time
+ * error path that lets a kernel report bad input through the node's reference eval. */
+#ifndef ODIN_LOWER_UTIL_H
+#define ODIN_LOWER_UTIL_H
+
+#include "irgen.h"
+
+/* Tensor of input i of node n (-1 when omitted or absent). */
+int odin_node_in(const odin_graph *g, int node, int i);
+/* Input i is present and holds constant data. */
+bool odin_node_in_const(const odin_graph *g, int node, int i);
+/* Read the constant integer input i (rank 0 or 1, any int dtype) into out[0..max). False
+ * when it is absent, not constant or too long. */
+bool odin_node_const_ints(const odin_graph *g, int node, int i, int64_t *out, int max, int *n);
+
+/* Product of dims[lo..hi). */
+int64_t odin_dims_product(const int64_t *dims, int lo, int hi);
+
+/* An alloca in the entry block of the function being built (mem2reg promotes it). */
+LLVMValueRef odin_entry_alloca(odin_lower_ctx *c, LLVMTypeRef ty, const char *name);
+
+/* Float add / mul marked reassociable: reductions built from them vectorize. */
+LLVMValueRef odin_fadd_reassoc(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef odin_fmul_reassoc(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b);
+
+/* Integer type of `bytes` bytes (1, 2, 4, 8): data movement copies elements as bits. */
+LLVMTypeRef odin_bits_type(odin_lower_ctx *c, size_t bytes);
+/* The dtype can be moved as plain bits (1, 2, 4 or 8 bytes, not a string). */
+bool odin_dtype_movable(odin_dtype t);
+
+/* When `bad` (i1) is true at run time: in the JIT, run the node's reference eval (which
+ * reports the precise error) and return its status from the kernel; otherwise nothing
+ * happens (the caller's code must already be safe, e.g. clamped). Must be called in the
+ * kernel function itself, not in a parallel body. */
+void odin_emit_error_exit(odin_lower_ctx *c, LLVMValueRef bad);
+
+/* Threads pay off above this many bytes of work for one kernel. */
+#define ODIN_PARALLEL_MIN_BYTES (256 * 1024)
+
+#endif
