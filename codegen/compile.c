@@ -6,13 +6,15 @@
 #include <time.h>
 
 #include "../ops/eval_fallback.h"
+#include "../runtime/profile.h"
 #include "../runtime/threads.h"
 #include "emit.h"
 #include "irgen.h"
 #include "jit.h"
 
 odin_compile_options odin_compile_defaults(void) {
-    return (odin_compile_options){.opt_level = 3, .fuse = true, .allow_fallback = true};
+    return (odin_compile_options){.opt_level = 3, .fuse = true, .allow_fallback = true,
+                                  .profile = false};
 }
 
 const odin_lowering *odin_lowering_find(const odin_node *n) {
@@ -55,6 +57,18 @@ void odin_bind_node(odin_lower_ctx *c) {
         c->out[i] = n->outputs[i] >= 0 ? odin_tensor_ptr(c, n->outputs[i]) : NULL;
 }
 
+/* The graph sits in the weights table after the plan's weights (JIT only): code never
+ * holds a host address, so an object file can be cached and loaded by another process. */
+LLVMValueRef odin_graph_ptr(odin_lower_ctx *c) {
+    return odin_load(c, c->t_ptr, c->weights, odin_i64(c, c->plan->n_weights));
+}
+
+/* Whether a (non-elementwise) group's node runs its reference eval instead of code. */
+static bool node_falls_back(const odin_graph *g, int node) {
+    const odin_lowering *l = odin_lowering_find(&g->nodes[node]);
+    return !(l && l->kernel && (!l->accepts || l->accepts(g, node)));
+}
+
 /* Kernel body for an op without lowering: call its reference eval through the runtime. */
 static odin_status emit_fallback(odin_lower_ctx *c, LLVMValueRef *status) {
     const odin_node *n = &c->g->nodes[c->node];
@@ -68,8 +82,7 @@ static odin_status emit_fallback(odin_lower_ctx *c, LLVMValueRef *status) {
     LLVMTypeRef fty = LLVMFunctionType(c->t_i32, params, 3, 0);
     LLVMValueRef fn = LLVMGetNamedFunction(c->m, "odin_rt_eval_fallback");
     if (!fn) fn = LLVMAddFunction(c->m, "odin_rt_eval_fallback", fty);
-    LLVMValueRef gptr = LLVMConstIntToPtr(odin_i64(c, (int64_t)(uintptr_t)c->g), c->t_ptr);
-    LLVMValueRef args[3] = {gptr, odin_i64(c, c->node), arr};
+    LLVMValueRef args[3] = {odin_graph_ptr(c), odin_i64(c, c->node), arr};
     *status = LLVMBuildCall2(c->b, fty, fn, args, 3, "");
     return ODIN_OK;
 }
@@ -97,7 +110,7 @@ static odin_status emit_group(odin_lower_ctx *c, const odin_plan *plan, int gi, 
     } else {
         const odin_lowering *l = odin_lowering_find(n);
         odin_bind_node(c);
-        if (l && l->kernel && (!l->accepts || l->accepts(c->g, c->node))) {
+        if (!node_falls_back(c->g, c->node)) {
             st = l->kernel(c);
         } else if (c->allow_fallback) {
             *fallback = true;
@@ -150,8 +163,18 @@ odin_status odin_codegen_module(const odin_graph *g, const odin_plan *plan,
         LLVMBuildRet(c.b, phi);
         LLVMPositionBuilderAtEnd(c.b, bb);
         LLVMValueRef args[3] = {LLVMGetParam(entry, 0), LLVMGetParam(entry, 1), LLVMGetParam(entry, 2)};
+        /* Profiling: odin_rt_profile_begin/end(kernel index) around every kernel call. */
+        LLVMTypeRef prof_ty = LLVMFunctionType(c.t_void, &c.t_i32, 1, 0);
+        LLVMValueRef prof_begin = NULL, prof_end = NULL;
+        if (o->profile) {
+            prof_begin = LLVMAddFunction(c.m, "odin_rt_profile_begin", prof_ty);
+            prof_end = LLVMAddFunction(c.m, "odin_rt_profile_end", prof_ty);
+        }
         for (int gi = 0; gi < plan->n_groups; gi++) {
+            LLVMValueRef index = LLVMConstInt(c.t_i32, (unsigned long long)gi, 0);
+            if (prof_begin) LLVMBuildCall2(c.b, prof_ty, prof_begin, &index, 1, "");
             LLVMValueRef rc = LLVMBuildCall2(c.b, fty, kernels[gi], args, 3, "");
+            if (prof_end) LLVMBuildCall2(c.b, prof_ty, prof_end, &index, 1, "");
             LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(ctx, entry, "next");
             LLVMBasicBlockRef here = LLVMGetInsertBlock(c.b);
             LLVMBuildCondBr(c.b, LLVMBuildICmp(c.b, LLVMIntNE, rc, LLVMConstInt(c.t_i32, 0, 0), ""),
@@ -180,7 +203,7 @@ struct odin_program {
     odin_plan plan;
     odin_jit *jit;
     int32_t (*entry)(void **io, void *arena, const void **weights);
-    const void **weights;
+    const void **weights; /* plan.n_weights constants, then the graph (odin_graph_ptr) */
     void *arena;
     void **io;
     double compile_ms;
@@ -205,50 +228,106 @@ void odin_program_free(odin_program *p) {
 
 size_t odin_program_arena_bytes(const odin_program *p) { return p->plan.arena_bytes; }
 double odin_program_compile_ms(const odin_program *p) { return p->compile_ms; }
+void odin_program_set_compile_ms(odin_program *p, double ms) { p->compile_ms = ms; }
 int odin_program_fallback_count(const odin_program *p) { return p->n_fallback; }
+const odin_plan *odin_program_plan(const odin_program *p) { return &p->plan; }
+const odin_graph *odin_program_graph(const odin_program *p) { return p->g; }
+
+odin_status odin_program_object(const odin_graph *g, const odin_compile_options *o,
+                                const odin_target *t, void **obj, size_t *size) {
+    *obj = NULL;
+    *size = 0;
+    odin_plan plan;
+    ODIN_TRY(odin_plan_build(g, odin_elem_fusable, o->fuse, &plan));
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = NULL;
+    odin_status st = odin_codegen_module(g, &plan, t, o, ctx, "odin_main", &m, NULL);
+    if (!st) st = odin_module_optimize(m, t, o->opt_level);
+    if (!st) st = odin_module_emit(m, t, ODIN_EMIT_OBJECT, obj, size);
+    if (m) LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
+    odin_plan_free(&plan);
+    return st;
+}
+
+/* Plan, weights table (with the graph after the weights) and fallback count for g. */
+static odin_status bind_graph(odin_program *p, const odin_graph *g, const odin_compile_options *o) {
+    odin_plan plan;
+    ODIN_TRY(odin_plan_build(g, odin_elem_fusable, o->fuse, &plan));
+    const void **weights = calloc((size_t)plan.n_weights + 1, sizeof *weights);
+    size_t arena = (plan.arena_bytes + 63) & ~(size_t)63;
+    void *mem = aligned_alloc(64, arena ? arena : 64);
+    if (!weights || !mem) {
+        free(weights);
+        free(mem);
+        odin_plan_free(&plan);
+        return odin_errorf("out of memory");
+    }
+    free(p->arena);
+    p->arena = mem;
+    for (int i = 0; i < plan.n_weights; i++) weights[i] = g->tensors[plan.weights[i]].data;
+    weights[plan.n_weights] = g;
+    int fallbacks = 0;
+    for (int gi = 0; gi < plan.n_groups; gi++)
+        if (!plan.groups[gi].elementwise)
+            fallbacks += node_falls_back(g, plan.group_nodes[plan.groups[gi].first]);
+    odin_plan_free(&p->plan);
+    free(p->weights);
+    p->plan = plan;
+    p->weights = weights;
+    p->g = g;
+    p->n_fallback = o->allow_fallback ? fallbacks : 0;
+    return ODIN_OK;
+}
+
+odin_status odin_program_load(const odin_graph *g, const odin_compile_options *o,
+                              const odin_target *host, const void *obj, size_t size,
+                              odin_program **out) {
+    *out = NULL;
+    odin_program *p = calloc(1, sizeof *p);
+    if (!p) return odin_errorf("out of memory");
+    p->io = calloc((size_t)g->n_inputs + g->n_outputs + 1, sizeof *p->io);
+    odin_status st = p->io ? bind_graph(p, g, o) : odin_errorf("out of memory");
+    if (!st) st = odin_jit_create(host, &p->jit);
+    if (!st) st = odin_jit_define(p->jit, "odin_rt_parallel_for", (void *)odin_rt_parallel_for);
+    if (!st) st = odin_jit_define(p->jit, "odin_rt_eval_fallback", (void *)odin_rt_eval_fallback);
+    if (!st && o->profile)
+        st = odin_jit_define(p->jit, "odin_rt_profile_begin", (void *)odin_rt_profile_begin);
+    if (!st && o->profile)
+        st = odin_jit_define(p->jit, "odin_rt_profile_end", (void *)odin_rt_profile_end);
+    if (!st) st = odin_jit_define(p->jit, "memcpy", (void *)memcpy);
+    if (!st) st = odin_jit_define(p->jit, "memset", (void *)memset);
+    if (!st) st = odin_jit_define(p->jit, "memmove", (void *)memmove);
+    if (!st) st = odin_jit_add_object(p->jit, obj, size, g->name);
+    if (!st) st = odin_jit_lookup(p->jit, "odin_main", (void **)&p->entry);
+    if (st) {
+        odin_program_free(p);
+        return st;
+    }
+    *out = p;
+    return ODIN_OK;
+}
+
+odin_status odin_program_rebind(odin_program *p, const odin_graph *g,
+                                const odin_compile_options *o) {
+    if (g->n_inputs + g->n_outputs > p->g->n_inputs + p->g->n_outputs) /* io is sized for p->g */
+        return odin_errorf("graph '%s' does not match the compiled program", g->name);
+    return bind_graph(p, g, o);
+}
 
 odin_status odin_program_compile(const odin_graph *g, const odin_compile_options *o,
                                  odin_program **out) {
     *out = NULL;
     double t0 = now_ms();
-    odin_program *p = calloc(1, sizeof *p);
-    if (!p) return odin_errorf("out of memory");
-    p->g = g;
-    odin_status st = odin_plan_build(g, odin_elem_fusable, o->fuse, &p->plan);
     odin_target host;
-    if (!st) st = odin_target_host(&host);
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef m = NULL;
-    if (!st) st = odin_codegen_module(g, &p->plan, &host, o, ctx, "odin_main", &m, &p->n_fallback);
-    if (!st) st = odin_module_optimize(m, &host, o->opt_level);
     void *obj = NULL;
-    size_t obj_size = 0;
-    if (!st) st = odin_module_emit(m, &host, ODIN_EMIT_OBJECT, &obj, &obj_size);
-    if (m) LLVMDisposeModule(m);
-    LLVMContextDispose(ctx);
-    if (!st) st = odin_jit_create(&host, &p->jit);
-    if (!st) st = odin_jit_define(p->jit, "odin_rt_parallel_for", (void *)odin_rt_parallel_for);
-    if (!st) st = odin_jit_define(p->jit, "odin_rt_eval_fallback", (void *)odin_rt_eval_fallback);
-    if (!st) st = odin_jit_define(p->jit, "memcpy", (void *)memcpy);
-    if (!st) st = odin_jit_define(p->jit, "memset", (void *)memset);
-    if (!st) st = odin_jit_define(p->jit, "memmove", (void *)memmove);
-    if (!st) st = odin_jit_add_object(p->jit, obj, obj_size, g->name);
+    size_t size = 0;
+    odin_status st = odin_target_host(&host);
+    if (!st) st = odin_program_object(g, o, &host, &obj, &size);
+    if (!st) st = odin_program_load(g, o, &host, obj, size, out);
     free(obj);
-    if (!st) st = odin_jit_lookup(p->jit, "odin_main", (void **)&p->entry);
-    if (!st) {
-        p->weights = calloc(p->plan.n_weights ? p->plan.n_weights : 1, sizeof *p->weights);
-        p->io = calloc(g->n_inputs + g->n_outputs + 1, sizeof *p->io);
-        p->arena = aligned_alloc(64, (p->plan.arena_bytes + 63) & ~(size_t)63 ? (p->plan.arena_bytes + 63) & ~(size_t)63 : 64);
-        if (!p->weights || !p->io || !p->arena) st = odin_errorf("out of memory");
-    }
-    if (st) {
-        odin_program_free(p);
-        return st;
-    }
-    for (int i = 0; i < p->plan.n_weights; i++) p->weights[i] = g->tensors[p->plan.weights[i]].data;
-    p->compile_ms = now_ms() - t0;
-    *out = p;
-    return ODIN_OK;
+    if (!st) (*out)->compile_ms = now_ms() - t0;
+    return st;
 }
 
 odin_status odin_program_run(odin_program *p, void *const *inputs, void *const *outputs) {

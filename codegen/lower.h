@@ -74,6 +74,9 @@ extern const odin_lowering odin_lowerings_norm[];
 LLVMValueRef odin_tensor_ptr(odin_lower_ctx *ctx, int t);
 /* Fill ctx->in / ctx->out for ctx->node. */
 void odin_bind_node(odin_lower_ctx *ctx);
+/* The graph pointer for odin_rt_eval_fallback calls (JIT only; read from the weights
+ * table in the kernel function, never baked into code). */
+LLVMValueRef odin_graph_ptr(odin_lower_ctx *ctx);
 
 /* LLVM type of a dtype's scalar (bool is i8 in memory; i1 in registers is never used
  * across ops). */

@@ -2,7 +2,8 @@
 # tests/t_cli_run.sh — `odinc run` and `odinc check` end to end on ONNX backend-test
 # directories: exit codes, output format, files written by --out (checked with numpy
 # against the test's own expected outputs), and negative cases (corrupted expected output,
-# wrong shape, unsupported op, unbound symbolic dims, unknown engine).
+# wrong shape, unsupported op, unbound symbolic dims, unknown engine). The JIT's own
+# options are tested in tests/t_cli_jit.sh.
 ODINC=${ODINC:-build/odinc}
 PY=/usr/bin/python3
 NODE=/usr/share/libonnx-testdata/data/node
@@ -33,7 +34,7 @@ expect() {
 expect "check test_abs passes" 0 '^PASS$' -- "$ODINC" check "$NODE/test_abs"
 expect "check test_add_bcast passes" 0 '^PASS$' -- "$ODINC" check --engine ref "$NODE/test_add_bcast"
 expect "check --list-ops" 0 '^Abs$' -- "$ODINC" check --list-ops "$NODE/test_abs"
-expect "check unknown engine" 2 'not available yet' -- "$ODINC" check --engine jit "$NODE/test_abs"
+expect "check unknown engine" 2 "unknown engine 'gpu'" -- "$ODINC" check --engine gpu "$NODE/test_abs"
 expect "check missing dir" 1 'not a directory' -- "$ODINC" check "$tmp/nope"
 expect "check bad --rtol" 2 'rtol' -- "$ODINC" check --rtol x "$NODE/test_abs"
 
@@ -91,9 +92,10 @@ expect "check unsupported op" 3 '^UNSUPPORTED: .*NoSuchOp' -- "$ODINC" check "$t
 # ---- odinc run ----
 expect "run random inputs" 0 '^y: f32 \[3,4,5\] min -?[0-9.e-]+ max [0-9.e-]+ mean' -- \
     "$ODINC" run "$NODE/test_abs/model.onnx"
-expect "run prints engine time" 0 '^engine ref: [0-9.]+ ms$' -- "$ODINC" run "$NODE/test_abs/model.onnx"
-expect "run unknown engine" 2 "engine 'jit' is not available yet" -- \
-    "$ODINC" run --engine jit "$NODE/test_abs/model.onnx"
+expect "run prints engine time" 0 '^engine ref: [0-9.]+ ms$' -- \
+    "$ODINC" run --engine ref "$NODE/test_abs/model.onnx"
+expect "run unknown engine" 2 "unknown engine 'gpu' \(ref or jit\)" -- \
+    "$ODINC" run --engine gpu "$NODE/test_abs/model.onnx"
 expect "run unbound symbolic dim" 1 "input 'x': dimension 0 is symbolic \('N'\)" -- \
     "$ODINC" run "$tmp/sym.onnx"
 expect "run --shape binds the symbol" 0 '^y: f32 \[2,3\]' -- "$ODINC" run --shape N=2 "$tmp/sym.onnx"

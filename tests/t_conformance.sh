@@ -17,7 +17,7 @@ if [ "$rc" -ne 0 ] || [ -z "$passed" ] || [ -z "$baseline" ]; then
     exit 1
 fi
 if [ "$passed" -lt "$baseline" ]; then
-    echo "FAIL conformance: $passed tests pass, the baseline is $baseline (see $BUILD/conformance.txt)"
+    echo "FAIL conformance: $passed tests pass, the baseline is $baseline (see $BUILD/conformance-ref.txt)"
     echo "0 passed, 1 failed"
     exit 1
 fi

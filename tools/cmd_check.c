@@ -1,9 +1,12 @@
 /* tools/cmd_check.c — `odinc check DIR`: run an ONNX backend-test directory
- * (DIR/model.onnx, DIR/test_data_set_N/input_N.pb and output_N.pb) and compare every
- * output with numpy.testing.assert_allclose semantics.
+ * (DIR/model.onnx, DIR/test_data_set_N/input_N.pb and output_N.pb) on an engine (the JIT
+ * by default, or the reference interpreter) and compare every output with
+ * numpy.testing.assert_allclose semantics.
  * Prints PASS, or one "FAIL: <output> <reason>" line per mismatching output, or
  * "UNSUPPORTED: ..." / "ERROR: ...". Exit 0 pass, 1 fail or error, 3 unsupported ops,
- * 2 usage. `--list-ops` prints the model's op types (read straight from the protobuf, so
+ * 2 usage. With several directories (or --summary) it prints one line per directory,
+ * "STATUS<TAB>DIR<TAB>first message", flushed as each finishes (the conformance script
+ * runs batches this way and re-runs a crashed batch's remaining tests one by one). `--list-ops` prints the model's op types (read straight from the protobuf, so
  * it works for models the importer rejects), for grouping conformance results. */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../codegen/engine.h"
 #include "../frontend/load.h"
 #include "../frontend/onnx_tensor.h"
 #include "../ops/interpret.h"
@@ -23,11 +27,14 @@ enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNSUPPORTED = 3 };
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: odinc check DIR [--engine ref] [--rtol R] [--atol A] [--list-ops]\n\n"
+            "usage: odinc check DIR... [--engine jit|ref] [-O0..-O3] [--rtol R] [--atol A]\n"
+            "                          [--summary] [--list-ops]\n\n"
             "Runs DIR/model.onnx on every DIR/test_data_set_*/input_N.pb and compares with\n"
             "output_N.pb: |actual - expected| <= atol + rtol*|expected| (defaults rtol 1e-3,\n"
             "atol 1e-5); integers, bools and strings exactly. Prints PASS, FAIL: lines,\n"
             "UNSUPPORTED: or ERROR:. Exit 0 pass, 1 fail/error, 3 unsupported ops.\n"
+            "Engines: jit (default; one compile serves every data set) or ref.\n"
+            "Several DIRs or --summary: one line per directory, STATUS<TAB>DIR<TAB>message.\n"
             "--list-ops prints the model's op types, one per line.\n");
 }
 
@@ -160,10 +167,12 @@ static void relabel_bf16(odin_value *v, odin_dtype want) {
 
 typedef struct check_opts {
     double rtol, atol;
+    odin_engine_options engine;
+    FILE *out; /* where PASS / FAIL / ERROR lines go */
 } check_opts;
 
 /* Runs one data set; prints FAIL lines. Returns EXIT_* (errors printed too). */
-static int run_set(const odin_graph *g, const char *set_path, const char *set_name,
+static int run_set(odin_graph *g, const char *set_path, const char *set_name,
                    bool many_sets, const check_opts *o) {
     odin_value *ins = NULL, *exp = NULL, *bound = NULL, *outs = NULL;
     int n_ins = 0, n_exp = 0, rc = EXIT_PASS;
@@ -188,10 +197,10 @@ static int run_set(const odin_graph *g, const char *set_path, const char *set_na
         bound[i] = (g->tensors[t].flags & ODIN_TENSOR_CONST) ? odin_tensor_value(g, t) : ins[k++];
         relabel_bf16(&bound[i], g->tensors[t].dtype);
     }
-    if (!st) st = odin_interpret(g, bound, g->n_inputs, outs);
+    if (!st) st = odin_execute_with(g, &o->engine, bound, outs);
     if (st) {
         bool unsup = is_unsupported(st);
-        printf("%s: %s%s%s\n", unsup ? "UNSUPPORTED" : "ERROR", odin_status_message(st),
+        fprintf(o->out, "%s: %s%s%s\n", unsup ? "UNSUPPORTED" : "ERROR", odin_status_message(st),
                many_sets ? " in " : "", many_sets ? set_name : "");
         odin_status_free(st);
         rc = unsup ? EXIT_UNSUPPORTED : EXIT_FAIL;
@@ -200,7 +209,7 @@ static int run_set(const odin_graph *g, const char *set_path, const char *set_na
             odin_compare_result r;
             relabel_bf16(&exp[i], outs[i].dtype);
             if (odin_value_compare(&outs[i], &exp[i], o->rtol, o->atol, &r)) continue;
-            printf("FAIL: %s %s%s%s\n", g->tensors[g->outputs[i]].name, r.message,
+            fprintf(o->out, "FAIL: %s %s%s%s\n", g->tensors[g->outputs[i]].name, r.message,
                    many_sets ? " in " : "", many_sets ? set_name : "");
             rc = EXIT_FAIL;
         }
@@ -220,7 +229,7 @@ static int check(const char *dir, const check_opts *o) {
     odin_status st = odin_load_model(model, &g);
     if (st) {
         bool unsup = is_unsupported(st);
-        printf("%s: %s\n", unsup ? "UNSUPPORTED" : "ERROR", odin_status_message(st));
+        fprintf(o->out, "%s: %s\n", unsup ? "UNSUPPORTED" : "ERROR", odin_status_message(st));
         odin_status_free(st);
         return unsup ? EXIT_UNSUPPORTED : EXIT_FAIL;
     }
@@ -238,7 +247,7 @@ static int check(const char *dir, const check_opts *o) {
         if (k > 0 && len + (size_t)k < sizeof missing) len += (size_t)k;
     }
     if (len) {
-        printf("UNSUPPORTED: %s: unsupported op %s\n", model, missing);
+        fprintf(o->out, "UNSUPPORTED: %s: unsupported op %s\n", model, missing);
         odin_graph_free(g);
         return EXIT_UNSUPPORTED;
     }
@@ -246,7 +255,7 @@ static int check(const char *dir, const check_opts *o) {
     char **sets = data_sets(dir, &n_sets);
     int rc = EXIT_PASS;
     if (!n_sets) {
-        printf("ERROR: %s: no test_data_set_* directories\n", dir);
+        fprintf(o->out, "ERROR: %s: no test_data_set_* directories\n", dir);
         rc = EXIT_FAIL;
     }
     for (int i = 0; i < n_sets; i++) {
@@ -257,8 +266,40 @@ static int check(const char *dir, const check_opts *o) {
         free(sets[i]);
     }
     free(sets);
+    odin_jit_cache_clear(); /* programs point into g */
     odin_graph_free(g);
-    if (rc == EXIT_PASS) printf("PASS\n");
+    if (rc == EXIT_PASS) fprintf(o->out, "PASS\n");
+    return rc;
+}
+
+static const char *status_name(int rc) {
+    return rc == EXIT_PASS ? "PASS" : rc == EXIT_UNSUPPORTED ? "UNSUPPORTED" : "FAIL";
+}
+
+/* One line for dir: STATUS<TAB>DIR<TAB>first line of the usual output. FAIL becomes
+ * ERROR when no output mismatched (the run itself failed), as the single mode tells by
+ * its lines. */
+static int check_summary(const char *dir, check_opts *o) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    if (!mem) return odin_cli_fail(odin_errorf("out of memory"));
+    o->out = mem;
+    int rc = is_dir(dir) ? check(dir, o) : (fprintf(mem, "ERROR: %s: not a directory\n", dir), EXIT_FAIL);
+    fclose(mem);
+    o->out = stdout;
+    const char *first = text ? text : "";
+    size_t len = strcspn(first, "\n");
+    const char *status = status_name(rc);
+    if (rc == EXIT_FAIL && strncmp(first, "FAIL", 4) != 0) status = "ERROR";
+    printf("%s\t%s", status, dir);
+    if (rc != EXIT_PASS) {
+        printf("\t");
+        for (size_t i = 0; i < len; i++) putchar(first[i] == '\t' ? ' ' : first[i]);
+    }
+    printf("\n");
+    fflush(stdout);
+    free(text);
     return rc;
 }
 
@@ -272,43 +313,72 @@ static bool parse_double(const char *s, double *out) {
 }
 
 int odin_cmd_check(int argc, char **argv) {
-    check_opts o = {.rtol = 1e-3, .atol = 1e-5};
-    const char *dir = NULL, *engine = "ref";
-    bool want_ops = false;
-    for (int i = 1; i < argc; i++) {
+    check_opts o = {.rtol = 1e-3, .atol = 1e-5, .out = stdout};
+    const char *engine = "jit";
+    const char **dirs = calloc((size_t)argc, sizeof *dirs);
+    int n_dirs = 0, opt_level = -1;
+    bool want_ops = false, summary = false;
+    if (!dirs) return odin_cli_fail(odin_errorf("out of memory"));
+    int rc = -1;
+    for (int i = 1; i < argc && rc < 0; i++) {
         const char *val = NULL;
         bool missing = false;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
-            return 0;
+            rc = 0;
         } else if (!strcmp(argv[i], "--list-ops")) {
             want_ops = true;
+        } else if (!strcmp(argv[i], "--summary")) {
+            summary = true;
         } else if (odin_cli_opt(argc, argv, &i, "--engine", &val, &missing)) {
             if (!missing) engine = val;
         } else if (odin_cli_opt(argc, argv, &i, "--rtol", &val, &missing)) {
             if (!missing && !parse_double(val, &o.rtol))
-                return odin_cli_usage(argv[0], "--rtol expects a non-negative number, got '%s'", val);
+                rc = odin_cli_usage(argv[0], "--rtol expects a non-negative number, got '%s'", val);
         } else if (odin_cli_opt(argc, argv, &i, "--atol", &val, &missing)) {
             if (!missing && !parse_double(val, &o.atol))
-                return odin_cli_usage(argv[0], "--atol expects a non-negative number, got '%s'", val);
+                rc = odin_cli_usage(argv[0], "--atol expects a non-negative number, got '%s'", val);
+        } else if (!strncmp(argv[i], "-O", 2) && argv[i][2] >= '0' && argv[i][2] <= '3' && !argv[i][3]) {
+            opt_level = argv[i][2] - '0';
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return odin_cli_usage(argv[0], "unknown option '%s'", argv[i]);
-        } else if (!dir) {
-            dir = argv[i];
+            rc = odin_cli_usage(argv[0], "unknown option '%s'", argv[i]);
         } else {
-            return odin_cli_usage(argv[0], "more than one directory given");
+            dirs[n_dirs++] = argv[i];
         }
-        if (missing) return odin_cli_usage(argv[0], "%s needs a value", argv[i]);
+        if (missing) rc = odin_cli_usage(argv[0], "%s needs a value", argv[i]);
     }
-    if (!dir) return odin_cli_usage(argv[0], "no test directory given");
-    if (want_ops) {
-        char model[4096];
-        snprintf(model, sizeof model, "%s/model.onnx", dir);
-        return list_ops(is_dir(dir) ? model : dir);
+    if (rc < 0 && !n_dirs) rc = odin_cli_usage(argv[0], "no test directory given");
+    if (rc < 0 && want_ops) {
+        rc = EXIT_PASS;
+        for (int i = 0; i < n_dirs; i++) {
+            char model[4096];
+            snprintf(model, sizeof model, "%s/model.onnx", dirs[i]);
+            int r = list_ops(is_dir(dirs[i]) ? model : dirs[i]);
+            if (r > rc) rc = r;
+        }
     }
-    if (strcmp(engine, "ref") != 0)
-        return odin_cli_usage(argv[0], "engine '%s' is not available yet; only 'ref' (the "
-                              "reference interpreter) is", engine);
-    if (!is_dir(dir)) return odin_cli_fail(odin_errorf("%s: not a directory", dir));
-    return check(dir, &o);
+    odin_engine e = ODIN_ENGINE_JIT;
+    if (rc < 0) {
+        odin_status st = odin_engine_parse(engine, &e);
+        if (st) {
+            rc = odin_cli_usage(argv[0], "%s", odin_status_message(st));
+            odin_status_free(st);
+        }
+    }
+    if (rc < 0) {
+        o.engine = odin_engine_defaults(e);
+        o.engine.opt_level = opt_level;
+        if (n_dirs == 1 && !summary) {
+            rc = is_dir(dirs[0]) ? check(dirs[0], &o)
+                                 : odin_cli_fail(odin_errorf("%s: not a directory", dirs[0]));
+        } else {
+            rc = EXIT_PASS;
+            for (int i = 0; i < n_dirs; i++) {
+                int r = check_summary(dirs[i], &o);
+                if (r > rc || (r == EXIT_FAIL && rc == EXIT_PASS)) rc = r;
+            }
+        }
+    }
+    free(dirs);
+    return rc;
 }

@@ -1,20 +1,27 @@
 /* tools/cmd_run.c — `odinc run MODEL`: bind inputs (from .npy / .pb files, or seeded
- * random data from the declared shapes), run an engine, print each output's summary and
- * optionally write the outputs as .npy files. */
+ * random data from the declared shapes), run an engine (the JIT by default, or the
+ * reference interpreter), print each output's summary and optionally write the outputs as
+ * .npy files. --bench times N runs after a warm-up and prints a JSON line last; --profile
+ * prints time per compiled kernel. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../codegen/engine.h"
 #include "../frontend/load.h"
 #include "../frontend/onnx_tensor.h"
 #include "../ops/interpret.h"
 #include "../runtime/npy.h"
+#include "../runtime/profile.h"
+#include "../runtime/threads.h"
 #include "../runtime/values.h"
 #include "cli.h"
+#include "profile_report.h"
 
 #define MAX_BINDINGS 64
 
@@ -24,20 +31,34 @@ typedef struct binding {
 } binding;
 
 typedef struct run_opts {
-    const char *model, *engine, *out_dir;
+    const char *model, *engine, *out_dir, *cache_dir;
     uint64_t seed;
+    int bench;     /* timed runs after a warm-up (0: one run) */
+    int threads;   /* 0: the machine's cores */
+    int opt_level; /* -1: defaults */
+    bool profile;
     binding inputs[MAX_BINDINGS], shapes[MAX_BINDINGS];
     int n_inputs, n_shapes;
 } run_opts;
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: odinc run MODEL [--engine ref] [--input NAME=FILE.npy|FILE.pb ...]\n"
-            "                 [--shape NAME=d0,d1,... ...] [--seed S] [--out DIR]\n\n"
+            "usage: odinc run MODEL [--engine jit|ref] [--input NAME=FILE.npy|FILE.pb ...]\n"
+            "                 [--shape NAME=d0,d1,... ...] [--seed S] [--out DIR]\n"
+            "                 [-O0|-O1|-O2|-O3] [--threads N] [--cache-dir DIR]\n"
+            "                 [--bench N] [--profile]\n\n"
             "Runs MODEL (.onnx or .odin). Inputs without --input get seeded random data:\n"
             "floats uniform in [-1,1], integers in [0,3], random bools. --shape binds the\n"
             "shape of input NAME, or a symbolic dimension NAME (--shape batch=1).\n"
-            "--out DIR writes DIR/<output>.npy. Engines: ref (reference interpreter).\n");
+            "--out DIR writes DIR/<output>.npy.\n"
+            "Engines: jit (default: graph passes, LLVM, run) or ref (reference interpreter).\n"
+            "-O0..-O3 pick the graph pass pipeline and LLVM level (default: passes -O2,\n"
+            "LLVM -O3). --threads N sizes the thread pool (default: all cores).\n"
+            "--cache-dir DIR keeps compiled object files in DIR/<key>.o; a later run with\n"
+            "the same model, shapes, target and options loads it and skips LLVM.\n"
+            "--bench N times N runs after a warm-up run and prints, as the last line, a\n"
+            "JSON object: model, engine, threads, cache, compile_ms, median_ms, min_ms,\n"
+            "iters, arena_bytes, peak_rss_mb. --profile (jit) prints time per kernel.\n");
 }
 
 static odin_status parse_binding(const char *flag, const char *arg, binding *list, int *n) {
@@ -199,7 +220,85 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int run(const run_opts *o) {
+/* The model path as a JSON string. */
+static void print_json_string(const char *text) {
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\') printf("\\%c", *p);
+        else if (*p < 0x20) printf("\\u%04x", *p);
+        else putchar(*p);
+    }
+    putchar('"');
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void print_outputs(const odin_graph *g, const odin_value *outs) {
+    for (int i = 0; i < g->n_outputs; i++) {
+        char shape[160], summary[512];
+        odin_format_shape(shape, sizeof shape, outs[i].rank, outs[i].dims, NULL);
+        odin_value_summary(&outs[i], summary, sizeof summary);
+        printf("%s: %s %s %s\n", g->tensors[g->outputs[i]].name, odin_dtype_name(outs[i].dtype),
+               shape, summary);
+    }
+}
+
+/* One more run of the engine into outs (same buffers for the JIT; fresh for ref). */
+static odin_status run_again(odin_graph *g, odin_program *p, const odin_value *ins,
+                             odin_value *outs, void **in_ptrs, void **out_ptrs) {
+    if (p) return odin_program_run(p, in_ptrs, out_ptrs);
+    odin_value *tmp = calloc(g->n_outputs ? g->n_outputs : 1, sizeof *tmp);
+    if (!tmp) return odin_errorf("out of memory");
+    odin_status st = odin_interpret(g, ins, g->n_inputs, tmp);
+    if (!st) odin_values_free(tmp, g->n_outputs);
+    free(tmp);
+    (void)outs;
+    return st;
+}
+
+/* The timed runs of --bench / --profile, then the profile table and the JSON line. */
+static odin_status bench(odin_graph *g, odin_program *p, const run_opts *o, const odin_value *ins,
+                         odin_value *outs, const char *cache, double compile_ms) {
+    int runs = o->bench > 0 ? o->bench : 1;
+    double *ms = calloc((size_t)runs, sizeof *ms);
+    void **in_ptrs = calloc((size_t)g->n_inputs + 1, sizeof *in_ptrs);
+    void **out_ptrs = calloc((size_t)g->n_outputs + 1, sizeof *out_ptrs);
+    odin_status st = ms && in_ptrs && out_ptrs ? ODIN_OK : odin_errorf("out of memory");
+    for (int i = 0; i < g->n_inputs && !st; i++) in_ptrs[i] = ins[i].data;
+    for (int i = 0; i < g->n_outputs && !st; i++) out_ptrs[i] = outs[i].data;
+    if (!st && p && o->profile) odin_rt_profile_reset(odin_program_plan(p)->n_groups);
+    for (int i = 0; i < runs && !st; i++) {
+        double t0 = now_ms();
+        st = run_again(g, p, ins, outs, in_ptrs, out_ptrs);
+        ms[i] = now_ms() - t0;
+    }
+    if (!st && p && o->profile) odin_profile_print(stdout, g, odin_program_plan(p), runs);
+    if (!st && o->bench > 0) {
+        qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+        double median = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        char opt[16] = "default";
+        if (o->opt_level >= 0) snprintf(opt, sizeof opt, "O%d", o->opt_level);
+        printf("{\"model\":");
+        print_json_string(o->model);
+        printf(",\"engine\":\"%s\",\"threads\":%d,\"opt\":\"%s\",\"cache\":\"%s\",\"compile_ms\":%.3f,"
+               "\"median_ms\":%.4f,\"min_ms\":%.4f,\"iters\":%d,\"arena_bytes\":%zu,"
+               "\"fallbacks\":%d,\"peak_rss_mb\":%.1f}\n",
+               p ? "jit" : "ref", p ? odin_rt_threads() : 1, opt, cache, compile_ms,
+               median, ms[0], runs, p ? odin_program_arena_bytes(p) : (size_t)0,
+               p ? odin_program_fallback_count(p) : 0, ru.ru_maxrss / 1024.0);
+    }
+    free(ms);
+    free(in_ptrs);
+    free(out_ptrs);
+    return st;
+}
+
+static int run(const run_opts *o, odin_engine engine) {
     odin_graph *g = NULL;
     odin_status st = odin_load_model(o->model, &g);
     if (st) return odin_cli_fail(st);
@@ -210,21 +309,38 @@ static int run(const run_opts *o) {
     int rc = 0;
     if (!ins || !owned || !outs) st = odin_errorf("out of memory");
     if (!st) st = bind_inputs(g, o, ins, owned);
+    odin_rt_set_threads(o->threads);
+    odin_program *p = NULL;
+    const char *cache = "none";
+    double compile_ms = 0;
+    if (!st && engine == ODIN_ENGINE_JIT) {
+        odin_engine_options eo = odin_engine_defaults(engine);
+        eo.opt_level = o->opt_level;
+        eo.profile = o->profile;
+        eo.cache_dir = o->cache_dir;
+        odin_cache_result how;
+        double t0 = now_ms();
+        st = odin_engine_prepare(g, ins, &eo, &p, &how);
+        compile_ms = now_ms() - t0;
+        if (!st) {
+            cache = how == ODIN_CACHE_MISS ? "miss" : "hit";
+            printf("compile: %.3f ms (cache %s%s), %d kernels, %d on the reference fallback, "
+                   "arena %zu bytes\n", compile_ms, cache,
+                   how == ODIN_CACHE_DISK ? ", from disk" : how == ODIN_CACHE_MEMORY ? ", in memory" : "",
+                   odin_program_plan(p)->n_groups, odin_program_fallback_count(p),
+                   odin_program_arena_bytes(p));
+        }
+    }
     double t0 = now_ms(), t1 = t0;
     if (!st) {
-        st = odin_interpret(g, ins, n, outs);
+        st = p ? odin_engine_run(p, ins, outs) : odin_interpret(g, ins, n, outs);
         t1 = now_ms();
     }
     if (!st) {
-        for (int i = 0; i < g->n_outputs; i++) {
-            char shape[160], summary[512];
-            odin_format_shape(shape, sizeof shape, outs[i].rank, outs[i].dims, NULL);
-            odin_value_summary(&outs[i], summary, sizeof summary);
-            printf("%s: %s %s %s\n", g->tensors[g->outputs[i]].name, odin_dtype_name(outs[i].dtype),
-                   shape, summary);
-        }
+        print_outputs(g, outs);
         printf("engine %s: %.3f ms\n", o->engine, t1 - t0);
-        if (o->out_dir) st = write_outputs(g, outs, o->out_dir);
+        if (o->bench > 0 || o->profile) st = bench(g, p, o, ins, outs, cache, compile_ms);
+        if (!st && o->out_dir) st = write_outputs(g, outs, o->out_dir);
         /* Not free_value: string elements of outputs may point into the graph. */
         odin_values_free(outs, g->n_outputs);
     }
@@ -234,12 +350,23 @@ static int run(const run_opts *o) {
     free(ins);
     free(owned);
     free(outs);
+    odin_jit_cache_clear(); /* the program points into g */
     odin_graph_free(g);
     return rc;
 }
 
+/* A positive integer option value. */
+static bool parse_count(const char *text, int min, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || errno || v < min || v > 1000000) return false;
+    *out = (int)v;
+    return true;
+}
+
 int odin_cmd_run(int argc, char **argv) {
-    run_opts o = {.engine = "ref", .seed = 0};
+    run_opts o = {.engine = "jit", .seed = 0, .opt_level = -1};
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         bool missing = false;
@@ -268,6 +395,20 @@ int odin_cmd_run(int argc, char **argv) {
             }
         } else if (odin_cli_opt(argc, argv, &i, "--out", &val, &missing)) {
             o.out_dir = val;
+        } else if (odin_cli_opt(argc, argv, &i, "--cache-dir", &val, &missing)) {
+            o.cache_dir = val;
+        } else if (odin_cli_opt(argc, argv, &i, "--bench", &val, &missing)) {
+            if (!missing && !parse_count(val, 1, &o.bench))
+                return odin_cli_usage(argv[0], "--bench expects a positive count, got '%s'", val);
+        } else if (odin_cli_opt(argc, argv, &i, "--threads", &val, &missing)) {
+            if (!missing && !parse_count(val, 1, &o.threads))
+                return odin_cli_usage(argv[0], "--threads expects a positive count, got '%s'", val);
+        } else if (!strcmp(argv[i], "--profile")) {
+            o.profile = true;
+        } else if (!strncmp(argv[i], "-O", 2)) {
+            if (argv[i][2] < '0' || argv[i][2] > '3' || argv[i][3])
+                return odin_cli_usage(argv[0], "unknown option '%s' (-O0, -O1, -O2 or -O3)", argv[i]);
+            o.opt_level = argv[i][2] - '0';
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return odin_cli_usage(argv[0], "unknown option '%s'", argv[i]);
         } else if (!o.model) {
@@ -278,8 +419,14 @@ int odin_cmd_run(int argc, char **argv) {
         if (missing) return odin_cli_usage(argv[0], "%s needs a value", argv[i]);
     }
     if (!o.model) return odin_cli_usage(argv[0], "no model given");
-    if (strcmp(o.engine, "ref") != 0)
-        return odin_cli_usage(argv[0], "engine '%s' is not available yet; only 'ref' (the "
-                              "reference interpreter) is", o.engine);
-    return run(&o);
+    odin_engine engine;
+    odin_status st = odin_engine_parse(o.engine, &engine);
+    if (st) {
+        odin_cli_usage(argv[0], "%s", odin_status_message(st));
+        odin_status_free(st);
+        return 2;
+    }
+    if (o.profile && engine != ODIN_ENGINE_JIT)
+        return odin_cli_usage(argv[0], "--profile needs the jit engine");
+    return run(&o, engine);
 }
