@@ -733,6 +733,49 @@ static void test_onnx_models_preserved(void) {
     CHECK(s.checked > 500, "only %d models checked", s.checked);
 }
 
+/* An expanded LayerNormalization as the ONNX function body exports it: its reduced shape
+ * comes from Shape -> Slice / ConstantOfShape -> Concat. After -O2 that chain is folded,
+ * the output shapes are static, and the outputs still match the backend test's files. */
+static void test_onnx_shape_chain_folded(void) {
+    const char *dir = DATA "node/test_layer_normalization_4d_axis_negative_1_expanded";
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    odin_graph *g = NULL;
+    CHECK_OK(odin_load_model(path, &g));
+    if (!g) return;
+    CHECK(count_op(g, "Shape") == 1 && count_op(g, "Concat") == 1, "the chain is there");
+    CHECK_OK(odin_run_passes(g, NULL));
+    static const char *const folded[] = {"Shape", "Size", "Slice", "ConstantOfShape",
+                                         "Concat", "Cast", "Neg", NULL};
+    for (int i = 0; folded[i]; i++) CHECK(count_op(g, folded[i]) == 0, "%s folded", folded[i]);
+    int mean = odin_graph_find_tensor(g, "Mean");
+    CHECK(mean >= 0 && g->tensors[mean].rank == 4 && g->tensors[mean].dims[3] == 1 &&
+              odin_tensor_numel(&g->tensors[mean]) == 24, "Mean static [2,3,4,1]");
+    odin_value *files = NULL;
+    int n_files = 0;
+    odin_value *in = read_inputs(g, dir, &files, &n_files);
+    odin_value outs[3];
+    CHECK(in && g->n_outputs == 3, "inputs bound");
+    if (in && g->n_outputs == 3) {
+        odin_status st = odin_interpret(g, in, g->n_inputs, outs);
+        CHECK_OK(st);
+        for (int i = 0; !st && i < 3; i++) {
+            odin_value want;
+            snprintf(path, sizeof path, "%s/test_data_set_0/output_%d.pb", dir, i);
+            CHECK_OK(odin_pb_read_tensor(path, &want, NULL));
+            odin_compare_result r;
+            CHECK(odin_value_compare(&outs[i], &want, 1e-5, 1e-6, &r), "output %d: %s", i,
+                  r.message);
+            odin_onnx_value_free(&want);
+        }
+        if (!st) odin_values_free(outs, 3);
+    }
+    free(in);
+    for (int i = 0; i < n_files; i++) odin_onnx_value_free(&files[i]);
+    free(files);
+    odin_graph_free(g);
+}
+
 int main(void) {
     RUN(test_edit_replace_remove_compact);
     RUN(test_fold_constant_subgraph);
@@ -749,6 +792,7 @@ int main(void) {
     RUN(test_verify_after_pass);
     RUN(test_levels);
     RUN(test_models_preserved);
+    RUN(test_onnx_shape_chain_folded);
     RUN(test_onnx_models_preserved);
     TEST_DONE();
 }
