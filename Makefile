@@ -30,6 +30,10 @@ LIB_SRCS := $(filter-out tools/odinc.c tools/peak_probe.c,$(foreach d,$(LIB_DIRS
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/onnx.pb-c.o
 # The runtime alone (linked into AOT outputs): no LLVM, no compiler.
 RT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard runtime/*.c))
+# runtime/npy.c and friends report errors as odin_status and name dtypes.
+RT_OBJS += $(BUILD)/obj/ir/status.o $(BUILD)/obj/ir/dtype.o
+# `odinc compile` builds the runtime for its target from this source tree (codegen/aot_link.c).
+$(BUILD)/obj/codegen/aot_link.o: CFLAGS += -DODIN_SOURCE_DIR='"$(CURDIR)"'
 
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))

@@ -14,6 +14,7 @@
     X(export, "export", "write a model as ONNX")                                          \
     X(run, "run", "run a model on inputs (.npy/.pb) or random data")                      \
     X(check, "check", "run an ONNX backend-test directory and compare outputs")           \
+    X(compile, "compile", "compile a model ahead of time (exe, library, object)")         \
     X(ops, "ops", "list supported ops")
 
 #define ODIN_DECLARE_CMD(fn, name, help) int odin_cmd_##fn(int argc, char **argv);

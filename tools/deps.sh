@@ -4,7 +4,8 @@
 set -e
 PKGS="llvm-19-dev lld-19 clang-19 libclang-rt-19-dev wasi-libc protobuf-c-compiler
 libprotobuf-c-dev libonnx-dev libonnx-testdata libxxhash-dev uthash-dev flatbuffers-compiler
-graphviz python3-torch python3-torchvision python3-onnx"
+graphviz python3-torch python3-torchvision python3-onnx qemu-user libc6-dev-arm64-cross
+libgcc-12-dev-arm64-cross"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
