@@ -119,15 +119,34 @@ typedef struct tensor_type {
     const char *dim_params[ODIN_MAX_RANK]; /* point into the proto (copy before keeping) */
 } tensor_type;
 
+/* The kind of a value type ODIN has no representation for ("sequence", ...), or NULL. */
+static const char *non_tensor_kind(const Onnx__TypeProto *tp) {
+    switch (tp->value_case) {
+    case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: return "sequence";
+    case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: return "map";
+    case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: return "optional";
+    case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: return "sparse tensor";
+    default: return NULL;
+    }
+}
+
+/* A model that passes such values in or out is unsupported (like a model with an unknown
+ * op), not malformed: the message carries "unsupported op", the phrase `odinc check`
+ * and the conformance suite classify as unsupported. */
+static odin_status non_tensor_error(const char *name, const char *kind) {
+    return odin_errorf("'%s' has %s type: unsupported op operand type (only tensor types are "
+                       "supported)", name, kind);
+}
+
 static odin_status parse_type(const Onnx__ValueInfoProto *vi, tensor_type *tt) {
     const char *name = str_or_empty(vi->name);
     memset(tt, 0, sizeof *tt);
     tt->rank = -1;
     const Onnx__TypeProto *tp = vi->type;
     if (!tp) return odin_errorf("'%s' has no type", name);
+    if (non_tensor_kind(tp)) return non_tensor_error(name, non_tensor_kind(tp));
     if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-        return odin_errorf("'%s': only tensor types are supported (not sequence, map, "
-                           "optional or sparse)", name);
+        return odin_errorf("'%s': only tensor types are supported", name);
     const Onnx__TypeProto__Tensor *t = tp->tensor_type;
     int code = t->has_elem_type ? t->elem_type : 0;
     tt->dtype = odin_dtype_from_onnx(code);
@@ -305,6 +324,10 @@ static odin_status import_outputs(importer *im) {
     for (size_t i = 0; i < im->gp->n_output; i++) {
         const char *name = str_or_empty(im->gp->output[i]->name);
         if (!*name) return odin_errorf("graph output %zu has no name", i);
+        const Onnx__TypeProto *tp = im->gp->output[i]->type;
+        /* unknown ops that produce it are the better report: they come first */
+        if (tp && non_tensor_kind(tp) && !im->n_unsupported)
+            return odin_status_prefix(non_tensor_error(name, non_tensor_kind(tp)), "graph output");
         int t = odin_graph_find_tensor(g, name);
         if (t < 0)
             return odin_errorf("graph output '%s' is not produced by any node, initializer or "
