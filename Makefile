@@ -39,6 +39,8 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 .PHONY: all deps test demo fuzz conformance bench clean
+# keep object files of pattern rules (tests) between runs
+.SECONDARY:
 all: deps $(BUILD)/odinc $(BUILD)/libodin.a $(BUILD)/libodin_rt.a
 
 deps:
@@ -103,8 +105,10 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@sh tests/fuzz.sh $(FUZZ_SECONDS)
 
+# Both engines: the reference interpreter and the JIT; both totals last.
 conformance: deps $(BUILD)/odinc
-	@sh tests/conformance.sh $(BUILD) ref
+	@for e in ref jit; do sh tests/conformance.sh $(BUILD) $$e | tee $(BUILD)/conformance-$$e.log; done; \
+	echo; grep -h '^conformance (' $(BUILD)/conformance-ref.log $(BUILD)/conformance-jit.log
 
 clean:
 	rm -rf build
