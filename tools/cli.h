@@ -14,6 +14,7 @@
     X(export, "export", "write a model as ONNX")                                          \
     X(run, "run", "run a model on inputs (.npy/.pb) or random data")                      \
     X(check, "check", "run an ONNX backend-test directory and compare outputs")           \
+    X(wasm, "wasm", "compile a model to a WebAssembly module and JS loader")              \
     X(compile, "compile", "compile a model ahead of time (exe, library, object)")         \
     X(ops, "ops", "list supported ops")
 

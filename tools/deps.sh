@@ -2,7 +2,7 @@
 # Installs the Debian packages ODIN needs (DESIGN.md), only those missing.
 # Runs `apt-get update` once, and only when something must be installed.
 set -e
-PKGS="llvm-19-dev lld-19 clang-19 libclang-rt-19-dev wasi-libc protobuf-c-compiler
+PKGS="llvm-19-dev lld-19 clang-19 libclang-rt-19-dev wasi-libc protobuf-c-compiler chromium
 libprotobuf-c-dev libonnx-dev libonnx-testdata libxxhash-dev uthash-dev flatbuffers-compiler
 graphviz python3-torch python3-torchvision python3-onnx qemu-user libc6-dev-arm64-cross
 libgcc-12-dev-arm64-cross"
