@@ -11,7 +11,7 @@ typedef enum odin_engine { ODIN_ENGINE_REF, ODIN_ENGINE_JIT } odin_engine;
 
 typedef struct odin_engine_options {
     odin_engine engine;
-    int opt_level;         /* -O level of the graph passes and LLVM; -1: passes -O2, LLVM -O3 */
+    int opt_level;         /* -O level of the graph passes and LLVM (0..3); -1: 2 */
     bool profile;          /* compile odin_rt_profile_begin/end calls around kernels */
     const char *cache_dir; /* NULL: memory cache only */
 } odin_engine_options;

@@ -145,11 +145,12 @@ static odin_status resize_params_make(odin_op_ctx *ctx, resize_params *p) {
     if (n_given != n_axes)
         return odin_errorf("%s has %d values for %d axes", n_scales >= 0 ? "scales" : "sizes",
                            n_given, n_axes);
+    /* roi only moves the sampling positions, so shape inference without its data (a graph
+     * input) goes on; eval always has it. */
     if (roi && roi->dtype != ODIN_UNDEFINED && odin_value_numel(roi) > 0 &&
-        p->coord == C_TF_CROP_AND_RESIZE) {
+        p->coord == C_TF_CROP_AND_RESIZE && odin_value_known(roi)) {
         double r[2 * MAXR];
         int n_roi;
-        if (!odin_value_known(roi)) return odin_errorf("roi must be known");
         ODIN_TRY(read_floats(roi, "roi", r, 2 * MAXR, &n_roi));
         if (n_roi != 2 * n_axes) return odin_errorf("roi has %d values, expected %d", n_roi, 2 * n_axes);
         for (int i = 0; i < n_axes; i++) {

@@ -52,8 +52,8 @@ static void usage(FILE *f) {
             "shape of input NAME, or a symbolic dimension NAME (--shape batch=1).\n"
             "--out DIR writes DIR/<output>.npy.\n"
             "Engines: jit (default: graph passes, LLVM, run) or ref (reference interpreter).\n"
-            "-O0..-O3 pick the graph pass pipeline and LLVM level (default: passes -O2,\n"
-            "LLVM -O3). --threads N sizes the thread pool (default: all cores).\n"
+            "-O0..-O3 pick the graph pass pipeline and the LLVM level (default -O2).\n"
+            "--threads N sizes the thread pool (default: all cores).\n"
             "--cache-dir DIR keeps compiled object files in DIR/<key>.o; a later run with\n"
             "the same model, shapes, target and options loads it and skips LLVM.\n"
             "--bench N times N runs after a warm-up run and prints, as the last line, a\n"
@@ -281,14 +281,14 @@ static odin_status bench(odin_graph *g, odin_program *p, const run_opts *o, cons
         double median = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        char opt[16] = "default";
-        if (o->opt_level >= 0) snprintf(opt, sizeof opt, "O%d", o->opt_level);
+        char opt[16];
+        snprintf(opt, sizeof opt, "O%d", o->opt_level >= 0 ? o->opt_level : 2);
         printf("{\"model\":");
         print_json_string(o->model);
         printf(",\"engine\":\"%s\",\"threads\":%d,\"opt\":\"%s\",\"cache\":\"%s\",\"compile_ms\":%.3f,"
                "\"median_ms\":%.4f,\"min_ms\":%.4f,\"iters\":%d,\"arena_bytes\":%zu,"
                "\"fallbacks\":%d,\"peak_rss_mb\":%.1f}\n",
-               p ? "jit" : "ref", p ? odin_rt_threads() : 1, opt, cache, compile_ms,
+               p ? "jit" : "ref", p ? odin_rt_threads() : 1, p ? opt : "none", cache, compile_ms,
                median, ms[0], runs, p ? odin_program_arena_bytes(p) : (size_t)0,
                p ? odin_program_fallback_count(p) : 0, ru.ru_maxrss / 1024.0);
     }
