@@ -26,6 +26,8 @@ import torch
 import torchvision
 
 OPSET = 13
+# Models exported at another opset: the transformer at 17, where LayerNormalization exists.
+OPSET_OF = {"transformer": 17}
 SEED = 0
 
 
@@ -38,6 +40,22 @@ class MatMulW(torch.nn.Module):
 
     def forward(self, x):
         return torch.matmul(x, self.w)
+
+
+class Transformer(torch.nn.Module):
+    """A small causal transformer encoder: 2 post-norm layers, d_model 64, 4 heads, FFN 128,
+    batch_first. The causal mask is a constant buffer, so the graph has one input."""
+
+    def __init__(self, seq=16, d_model=64, heads=4, layers=2):
+        super().__init__()
+        layer = torch.nn.TransformerEncoderLayer(d_model, heads, dim_feedforward=128,
+                                                 dropout=0.0, batch_first=True)
+        self.enc = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        # -inf above the diagonal: what nn.Transformer.generate_square_subsequent_mask gives.
+        self.register_buffer("mask", torch.triu(torch.full((seq, seq), float("-inf")), 1))
+
+    def forward(self, x):
+        return self.enc(x, mask=self.mask)
 
 
 def mlp():
@@ -53,6 +71,7 @@ TORCH_MODELS = {
     "mlp_b64": (mlp, [64, 784]),
     "resnet18": (lambda: torchvision.models.resnet18(weights=None), [1, 3, 224, 224]),
     "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(weights=None), [1, 3, 224, 224]),
+    "transformer": (Transformer, [2, 16, 64]),
     "matmul_1x768x2304": (lambda: MatMulW(768, 2304), [1, 768]),
     "matmul_128x768x768": (lambda: MatMulW(768, 768), [128, 768]),
     "matmul_512x512x512": (lambda: MatMulW(512, 512), [512, 512]),
@@ -73,7 +92,7 @@ def export_torch(name, out_dir, reference):
     path = os.path.join(out_dir, name + ".onnx")
     with torch.no_grad():
         torch.onnx.export(model, (x,), path, input_names=["x"], output_names=["y"],
-                          opset_version=OPSET, do_constant_folding=True)
+                          opset_version=OPSET_OF.get(name, OPSET), do_constant_folding=True)
         y = model(x)
     np.save(os.path.join(out_dir, name + ".x.npy"), x.numpy().astype(np.float32))
     if reference:
