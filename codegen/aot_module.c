@@ -148,6 +148,8 @@ static odin_status add_model(aot_emitter *e, const odin_graph *g, const odin_pla
     if (o->weights_file) {
         const char *base = strrchr(o->weights_file, '/');
         file_name = cstring(e, base ? base + 1 : o->weights_file);
+    } else if (blob_size > UINT32_MAX) {
+        return odin_errorf("%zu bytes of weights are too many to embed: use --weights FILE", blob_size);
     } else if (blob_size) {
         char sym[160];
         snprintf(sym, sizeof sym, "%s_weights_blob", e->name);

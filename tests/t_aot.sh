@@ -105,6 +105,30 @@ for t in test_conv_with_strides_padding test_gemm_default_matrix_bias test_maxpo
     same "$t: exe matches the expected output" "$tmp/${t}_aot/$out.npy" "$tmp/${t}_expected.npy"
 done
 
+# A graph output that is a graph input (Identity): copied by the runtime.
+t=test_identity
+pb2npy "$NODE/$t/test_data_set_0/input_0.pb" "$tmp/ident_x.npy"
+pb2npy "$NODE/$t/test_data_set_0/output_0.pb" "$tmp/ident_expected.npy"
+run "$t: compile exe" "$ODINC" compile "$NODE/$t/model.onnx" -o "$tmp/ident"
+run "$t: exe runs" "$tmp/ident" --out "$tmp/ident_aot" "$tmp/ident_x.npy"
+same "$t: exe matches the expected output" "$tmp/ident_aot/y.npy" "$tmp/ident_expected.npy"
+
+# Symbolic dims: bound by --shape (a dim name or an input's shape), else an error.
+$PY - "$tmp/sym.onnx" <<'EOF'
+import sys, onnx
+from onnx import helper, TensorProto
+x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3])
+y = helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3])
+g = helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'sym', [x], [y])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])
+EOF
+expect "unbound symbolic dim is an error" 1 "dimension 0 is symbolic \('N'\): bind it with --shape N=SIZE" \
+    "$ODINC" compile "$tmp/sym.onnx" -o "$tmp/sym"
+run "--shape N=5 binds a symbolic dim" "$ODINC" compile "$tmp/sym.onnx" -o "$tmp/sym" --shape N=5
+expect "exe compiled for [5,3]" 0 '^  x +f32 \[5,3\]' "$tmp/sym" --help
+run "--shape x=2,3 binds an input" "$ODINC" compile "$tmp/sym.onnx" -o "$tmp/sym2" --shape x=2,3
+expect "exe compiled for [2,3]" 0 '^  y +f32 \[2,3\]' "$tmp/sym2" --help
+
 # ---- --weights FILE: a small exe that maps the weights file from next to itself ----
 mkdir -p "$tmp/wdir"
 run "compile mlp --weights FILE" "$ODINC" compile "$tmp/mlp.odin" -o "$tmp/wdir/mlpw" --weights "$tmp/wdir/mlp.bin"

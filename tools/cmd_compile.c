@@ -71,10 +71,13 @@ static odin_status apply_shapes(odin_graph *g, const compile_opts *o) {
                 size_t sl = strlen(sym);
                 if (!strncmp(o->shapes[k], sym, sl) && o->shapes[k][sl] == '=') x = atoll(o->shapes[k] + sl + 1);
             }
+            if (x < 0 && sym)
+                return odin_errorf("input '%s': dimension %d is symbolic ('%s'): bind it with "
+                                   "--shape %s=SIZE or --shape %s=d0,d1,...", tt->name, d, sym, sym,
+                                   tt->name);
             if (x < 0)
-                return odin_errorf("input '%s': dimension %d is %s%s%s: bind it with --shape %s=N or "
-                                   "--shape %s=d0,d1,...", tt->name, d, sym ? "symbolic ('" : "unknown",
-                                   sym ? sym : "", sym ? "')" : "", sym ? sym : "DIM", tt->name);
+                return odin_errorf("input '%s': dimension %d is unknown: give the shape with "
+                                   "--shape %s=d0,d1,...", tt->name, d, tt->name);
             n += snprintf(binding + n, sizeof binding - (size_t)n, "%s%lld", d ? "," : "", x);
         }
         ODIN_TRY(odin_specialize_binding(g, binding));
