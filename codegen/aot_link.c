@@ -281,7 +281,7 @@ static odin_status aot_target(const odin_aot_options *o, odin_target *t) {
         odin_target host;
         ODIN_TRY(odin_target_host(&host));
         if (strncmp(host.triple, t->triple, strcspn(t->triple, "-")) != 0)
-            return odin_errorf("--cpu native: this machine (%s) is not a %s", host.triple, t->triple);
+            return odin_errorf("--cpu native: this machine (%s) cannot run %s code", host.triple, t->triple);
         *t = host;
         return ODIN_OK;
     }
