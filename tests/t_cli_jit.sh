@@ -70,7 +70,7 @@ expect "check --summary with one directory" 0 "^PASS	$NODE/test_abs\$" -- \
 
 # ---- run on the jit engine ----
 expect "run defaults to jit" 0 '^engine jit: [0-9.]+ ms$' -- "$ODINC" run "$NODE/test_abs/model.onnx"
-expect "run prints the compile line" 0 '^compile: [0-9.]+ ms \(cache miss\), 1 kernels' -- \
+expect "run prints the compile line" 0 '^compile: [0-9.]+ ms \([0-9.]+ ms CPU; cache miss\), 1 kernels' -- \
     "$ODINC" run "$NODE/test_abs/model.onnx"
 
 # JIT outputs written with --out equal the test's expected outputs (numpy), for a fused
@@ -106,7 +106,7 @@ import sys, json
 line = open(sys.argv[1]).read().strip().splitlines()[-1]
 j = json.loads(line)
 want = dict(a.split("=", 1) for a in sys.argv[2:])
-for k in ["model", "engine", "threads", "cache", "compile_ms", "median_ms", "min_ms", "iters",
+for k in ["model", "engine", "threads", "cache", "compile_ms", "compile_cpu_ms", "median_ms", "min_ms", "iters",
           "arena_bytes", "peak_rss_mb"]:
     assert k in j, ("missing", k, j)
 assert 0 <= j["min_ms"] <= j["median_ms"], j
@@ -147,7 +147,7 @@ in0="$NODE/test_det_nd/test_data_set_0/input_0.pb"
 n_obj=$(ls "$tmp/cache" 2>/dev/null | grep -c '\.o$')
 if $PY "$tmp/jcheck.py" "$tmp/run1" cache=miss >"$tmp/py" 2>&1 &&
     $PY "$tmp/jcheck.py" "$tmp/run2" cache=hit >>"$tmp/py" 2>&1 && [ "$n_obj" -eq 1 ] &&
-    grep -q '^compile: .*(cache hit, from disk)' "$tmp/run2"; then
+    grep -q '^compile: .*cache hit, from disk)' "$tmp/run2"; then
     ok "--cache-dir: miss, one object file, then a hit from disk"
 else
     bad "--cache-dir: miss, one object file, then a hit from disk ($n_obj files)"
