@@ -153,6 +153,13 @@ expect_fail "gpt2 side: short .bin is an error" 'bytes, the module wants' \
     node "$tmp/gpt2side.mjs" "$tmp/gpt2_tokens.npy"
 mv "$tmp/gpt2side.bin.away" "$tmp/gpt2side.bin"
 
+# ---- odinc compile --target wasm32 does what odinc wasm does ----
+run "compile --target wasm32" "$ODINC" compile "$tmp/gpt2.odin" --target wasm32 -o "$tmp/gpt2c.wasm"
+run "compile --target wasm32: node run" node "$tmp/gpt2c.mjs" "$tmp/gpt2_tokens.npy" --out "$tmp/gpt2c_wasm"
+same "compile --target wasm32: wasm = ref" "$tmp/gpt2c_wasm" "$tmp/gpt2_ref"
+expect_fail "compile --target wasm32 --emit shared is refused" "emit shared is not available" \
+    "$ODINC" compile "$tmp/gpt2.odin" --target wasm32 --emit shared -o "$tmp/gpt2c.wasm"
+
 # ---- relaxed SIMD (Node 20 needs the flag; Chrome 114+ and Node 22+ do not) ----
 relaxed_flag=""
 node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1 && relaxed_flag=--experimental-wasm-relaxed-simd

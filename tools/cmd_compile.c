@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../codegen/aot.h"
+#include "../codegen/wasm.h"
 #include "../frontend/load.h"
 #include "../passes/pass.h"
 #include "../passes/specialize.h"
@@ -37,6 +38,7 @@ static void usage(FILE *f) {
             "  link an object with libodin_rt.a).\n"
             "--target: host/native (default), x86-64-v3 (AVX2), aarch64 or an LLVM triple\n"
             "  (x86_64-..., aarch64-...); --cpu overrides the CPU (native: this machine).\n"
+            "  --target wasm32 writes OUT.wasm + OUT.mjs as `odinc wasm` does.\n"
             "--weights embed (default) puts the constants into the binary; --weights FILE\n"
             "  writes them to FILE, read (mmap) at create time from next to the binary.\n"
             "--name IDENT: the C prefix of the API (default: OUT's base name).\n"
@@ -85,7 +87,32 @@ static odin_status apply_shapes(odin_graph *g, const compile_opts *o) {
     return ODIN_OK;
 }
 
+/* --target wasm32: the module and loader of `odinc wasm` (codegen/wasm.h); --weights
+ * other than embed puts the weights in OUT.bin next to the module. */
+static int compile_wasm(const compile_opts *o) {
+    if (o->emit && strcmp(o->emit, "exe") != 0 && strcmp(o->emit, "wasm") != 0)
+        return odin_cli_usage("compile", "--target wasm32 writes a .wasm module and its .mjs "
+                              "loader; --emit %s is not available", o->emit);
+    odin_wasm_options wo = odin_wasm_defaults();
+    if (o->opt_level >= 0) wo.opt_level = o->opt_level;
+    if (o->weights && strcmp(o->weights, "embed") != 0) wo.weights = ODIN_WASM_WEIGHTS_SIDE;
+    odin_graph *g = NULL;
+    odin_status st = odin_load_model(o->model, &g);
+    if (!st) st = apply_shapes(g, o);
+    if (!st) {
+        odin_pass_options po = odin_pass_defaults();
+        if (o->opt_level >= 0) po.opt_level = o->opt_level;
+        st = odin_run_passes(g, &po);
+    }
+    if (!st) st = odin_wasm_build(g, &wo, o->out);
+    odin_graph_free(g);
+    if (st) return odin_cli_fail(odin_status_prefix(st, "%s", o->model));
+    return 0;
+}
+
 static int compile(const compile_opts *o) {
+    if (o->target && (!strcmp(o->target, "wasm32") || !strncmp(o->target, "wasm32-", 7)))
+        return compile_wasm(o);
     odin_aot_options ao = {.opt_level = o->opt_level < 0 ? 3 : o->opt_level, .verbose = o->verbose,
                            .target = o->target, .cpu = o->cpu};
     odin_status st = odin_aot_emit_parse(o->emit ? o->emit : "exe", &ao.emit);
