@@ -3,7 +3,8 @@
 # ONNX CNN (Conv, Relu, MaxPool, Flatten, Gemm) and ONNX backend Conv/Gemm node tests
 # compiled to wasm, run by Node (`node OUT.mjs IN.npy... --out DIR`) and compared with
 # numpy against `odinc run --engine ref` (and the backend tests' own expected outputs);
-# side weights, relaxed SIMD, the JS API, the module's imports (none) and exports, error
+# side weights, relaxed SIMD, aliased and non-float outputs, odinc compile --target wasm32,
+# the JS API, the module's imports (none) and exports, error
 # cases, and a run in headless Chromium (Debian's chromium driven by npm playwright-core,
 # installed under $BUILD/node_modules; no browser is ever downloaded).
 ODINC=${ODINC:-build/odinc}
@@ -96,6 +97,32 @@ g = helper.make_graph([helper.make_node('Relu', ['a'], ['b'], name='relu')], 'sy
                       [helper.make_tensor_value_info('b', TensorProto.FLOAT, ['batch', 5])])
 onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), os.path.join(d, 'sym.onnx'))
 np.save(os.path.join(d, 'sym_a.npy'), r.uniform(-1, 1, (4, 5)).astype(np.float32))
+# outputs the plan does not compute in place: an input, a constant, another output
+c = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3), 'c')
+nodes = [helper.make_node('Identity', ['x'], ['y'], name='id'),
+         helper.make_node('Identity', ['c'], ['z'], name='idc'),
+         helper.make_node('Add', ['x', 'c'], ['s'], name='add'),
+         helper.make_node('Identity', ['s'], ['s2'], name='ids')]
+g = helper.make_graph(nodes, 'alias', [helper.make_tensor_value_info('x', TensorProto.FLOAT, [2, 3])],
+                      [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, 3]) for n in 'y z s s2'.split()], [c])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), os.path.join(d, 'alias.onnx'))
+np.save(os.path.join(d, 'alias_x.npy'), r.uniform(-1, 1, (2, 3)).astype(np.float32))
+# bool, i32, u8 and i64 outputs through the .npy writer
+ten = numpy_helper.from_array(np.array(10, dtype=np.float32), 'ten')
+zero = numpy_helper.from_array(np.array(0, dtype=np.float32), 'zero')
+nodes = [helper.make_node('Greater', ['x', 'zero'], ['pos'], name='gt'),
+         helper.make_node('Mul', ['x', 'ten'], ['x10'], name='mul'),
+         helper.make_node('Cast', ['x10'], ['i'], name='ci', to=TensorProto.INT32),
+         helper.make_node('Abs', ['x10'], ['ax'], name='abs'),
+         helper.make_node('Cast', ['ax'], ['u'], name='cu', to=TensorProto.UINT8),
+         helper.make_node('ArgMax', ['x'], ['am'], name='am', axis=1)]
+outs = [helper.make_tensor_value_info('pos', TensorProto.BOOL, [2, 5]),
+        helper.make_tensor_value_info('i', TensorProto.INT32, [2, 5]),
+        helper.make_tensor_value_info('u', TensorProto.UINT8, [2, 5]),
+        helper.make_tensor_value_info('am', TensorProto.INT64, [2, 1])]
+g = helper.make_graph(nodes, 'dtypes', [helper.make_tensor_value_info('x', TensorProto.FLOAT, [2, 5])], outs, [ten, zero])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), os.path.join(d, 'dtypes.onnx'))
+np.save(os.path.join(d, 'dtypes_x.npy'), r.uniform(-1, 1, (2, 5)).astype(np.float32))
 EOF
 
 # wasm_model NAME MODEL ODINC_WASM_ARGS...: compile to $tmp/NAME.wasm (+ .mjs)
@@ -183,6 +210,14 @@ check_imports cnn
 run "cnn: node run" node "$tmp/cnn.mjs" "$tmp/cnn_x.npy" --out "$tmp/cnn_wasm"
 "$ODINC" run "$tmp/cnn.onnx" --engine ref --input "x=$tmp/cnn_x.npy" --out "$tmp/cnn_ref" >/dev/null
 same "cnn: wasm = ref" "$tmp/cnn_wasm" "$tmp/cnn_ref"
+
+# ---- aliased outputs; bool/i32/u8/i64 outputs ----
+for m in alias dtypes; do
+    wasm_model $m "$tmp/$m.onnx"
+    run "$m: node run" node "$tmp/$m.mjs" "$tmp/${m}_x.npy" --out "$tmp/${m}_wasm"
+    "$ODINC" run "$tmp/$m.onnx" --engine ref --input "x=$tmp/${m}_x.npy" --out "$tmp/${m}_ref" >/dev/null
+    same "$m: wasm = ref" "$tmp/${m}_wasm" "$tmp/${m}_ref"
+done
 
 # ---- ONNX backend node tests: vs their expected outputs and vs ref ----
 for t in test_conv_with_strides_padding test_conv_with_strides_and_asymmetric_padding \
