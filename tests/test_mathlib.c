@@ -149,7 +149,11 @@ static odin_status compile_for(const odin_target *t, compiled *out) {
     void *obj = NULL;
     size_t obj_size = 0, asm_size = 0;
     odin_status st = build_module(lc, t, &m);
-    if (!st) st = odin_module_emit(m, t, ODIN_EMIT_ASM, (void **)&out->asm_text, &asm_size);
+    void *asm_buf = NULL;
+    if (!st) st = odin_module_emit(m, t, ODIN_EMIT_ASM, &asm_buf, &asm_size);
+    /* the emitted text is not NUL-terminated */
+    if (!st && !(out->asm_text = strndup(asm_buf, asm_size))) st = odin_errorf("out of memory");
+    free(asm_buf);
     if (!st) st = odin_module_emit(m, t, ODIN_EMIT_OBJECT, &obj, &obj_size);
     if (m) LLVMDisposeModule(m);
     LLVMContextDispose(lc);
@@ -451,7 +455,7 @@ static void test_exp_thresholds(void) {
     float hi = 88.0f, lo = -103.0f;
     while (isfinite((float)exp((double)nextafterf(hi, INFINITY)))) hi = nextafterf(hi, INFINITY);
     while ((float)exp((double)nextafterf(lo, -INFINITY)) > 0) lo = nextafterf(lo, -INFINITY);
-    /* hi = 88.7228317 (e^hi = 3.4028e38), lo = -103.972076 (e^lo rounds to 2^-149) */
+    /* hi = 88.7228317, lo = -103.972076 (e^lo rounds to 2^-149) */
     CHECK(isfinite(run1(ci, hi)) && isfinite(run_vec(host_cp.fn[ci], hi)), "exp(%.9g) finite", (double)hi);
     float over = nextafterf(hi, INFINITY), under = nextafterf(lo, -INFINITY);
     CHECK(isinf(run1(ci, over)) && isinf(run_vec(host_cp.fn[ci], over)), "exp(%.9g) = inf", (double)over);
