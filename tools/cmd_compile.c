@@ -107,6 +107,7 @@ static int compile_wasm(const compile_opts *o) {
     if (!st) st = odin_wasm_build(g, &wo, o->out);
     odin_graph_free(g);
     if (st) return odin_cli_fail(odin_status_prefix(st, "%s", o->model));
+    printf("wrote the wasm module %s and its loader (.mjs)\n", o->out);
     return 0;
 }
 
