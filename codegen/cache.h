@@ -3,7 +3,8 @@
  * features), the compile options and the compiler build (LLVM version, odinc binary).
  * In memory for the life of the process; optionally on disk as DIR/<key>.o object files,
  * which a later process loads into the JIT without running LLVM's optimizer or code
- * generator (the plan and weights table are recomputed from the graph). */
+ * generator (the plan and weights table are recomputed from the graph). One caller at a
+ * time: the cache is process-global and not locked. */
 #ifndef ODIN_CACHE_H
 #define ODIN_CACHE_H
 

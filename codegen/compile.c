@@ -206,6 +206,7 @@ struct odin_program {
     const void **weights; /* plan.n_weights constants, then the graph (odin_graph_ptr) */
     void *arena;
     void **io;
+    int n_io; /* io slots: inputs + outputs of the graph it was loaded for */
     double compile_ms;
     int n_fallback;
 };
@@ -286,7 +287,8 @@ odin_status odin_program_load(const odin_graph *g, const odin_compile_options *o
     *out = NULL;
     odin_program *p = calloc(1, sizeof *p);
     if (!p) return odin_errorf("out of memory");
-    p->io = calloc((size_t)g->n_inputs + g->n_outputs + 1, sizeof *p->io);
+    p->n_io = g->n_inputs + g->n_outputs;
+    p->io = calloc((size_t)p->n_io + 1, sizeof *p->io);
     odin_status st = p->io ? bind_graph(p, g, o) : odin_errorf("out of memory");
     if (!st) st = odin_jit_create(host, &p->jit);
     if (!st) st = odin_jit_define(p->jit, "odin_rt_parallel_for", (void *)odin_rt_parallel_for);
@@ -310,7 +312,8 @@ odin_status odin_program_load(const odin_graph *g, const odin_compile_options *o
 
 odin_status odin_program_rebind(odin_program *p, const odin_graph *g,
                                 const odin_compile_options *o) {
-    if (g->n_inputs + g->n_outputs > p->g->n_inputs + p->g->n_outputs) /* io is sized for p->g */
+    /* p->g may be gone (a cache entry outlives its graph): only p's own fields are read. */
+    if (g->n_inputs + g->n_outputs != p->n_io)
         return odin_errorf("graph '%s' does not match the compiled program", g->name);
     return bind_graph(p, g, o);
 }
