@@ -83,8 +83,12 @@ odin_status odin_module_emit(LLVMModuleRef m, const odin_target *t, odin_emit_ki
     }
     LLVMDisposeTargetMachine(tm);
     *size = LLVMGetBufferSize(mb);
-    *buf = malloc(*size ? *size : 1);
-    if (*buf) memcpy(*buf, LLVMGetBufferStart(mb), *size);
+    /* one byte more, NUL, so assembly text can be searched as a C string */
+    *buf = malloc(*size + 1);
+    if (*buf) {
+        memcpy(*buf, LLVMGetBufferStart(mb), *size);
+        ((char *)*buf)[*size] = '\0';
+    }
     LLVMDisposeMemoryBuffer(mb);
     return *buf ? ODIN_OK : odin_errorf("out of memory");
 }

@@ -15,7 +15,7 @@ typedef enum odin_emit_kind { ODIN_EMIT_OBJECT, ODIN_EMIT_ASM, ODIN_EMIT_LLVM } 
 odin_status odin_module_set_target(LLVMModuleRef m, const odin_target *t);
 odin_status odin_module_verify(LLVMModuleRef m);
 odin_status odin_module_optimize(LLVMModuleRef m, const odin_target *t, int opt_level);
-/* Emit into a malloc'ed buffer. */
+/* Emit into a malloc'ed buffer, followed by a NUL byte not counted in *size. */
 odin_status odin_module_emit(LLVMModuleRef m, const odin_target *t, odin_emit_kind kind,
                              void **buf, size_t *size);
 
