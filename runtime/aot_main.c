@@ -54,29 +54,15 @@ static int parse_count(const char *text, int *out) {
     return 1;
 }
 
-/* A file name from an output name: only [A-Za-z0-9._-], never hidden or empty (as `odinc
- * run --out` names them, so both write the same files). */
-static void sanitize(char *dst, size_t size, const char *name, int index) {
-    size_t n = 0;
-    for (const char *p = name; *p && n + 1 < size; p++) {
-        char c = *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '-' || (c == '.' && n > 0);
-        dst[n++] = ok ? c : '_';
-    }
-    dst[n] = '\0';
-    if (n == 0) snprintf(dst, size, "output_%d", index);
-}
-
 static odin_status write_outputs(const odin_aot_model *d, const odin_value *outs, const char *dir) {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return odin_errorf("--out %s: cannot create directory: %s", dir, strerror(errno));
     for (int i = 0; i < d->n_outputs; i++) {
         char file[200], path[4096];
-        sanitize(file, sizeof file, d->outputs[i].name, i);
+        odin_npy_file_name(file, sizeof file, d->outputs[i].name, i);
         for (int k = 0; k < i; k++) {
             char other[200];
-            sanitize(other, sizeof other, d->outputs[k].name, k);
+            odin_npy_file_name(other, sizeof other, d->outputs[k].name, k);
             if (!strcmp(other, file)) {
                 snprintf(file + strlen(file), sizeof file - strlen(file), "_%d", i);
                 break;

@@ -331,3 +331,15 @@ odin_status odin_npy_write_file(const char *path, const odin_value *v) {
     if (fclose(f) != 0 || w != size) return odin_errorf("%s: write failed: %s", path, strerror(errno));
     return ODIN_OK;
 }
+
+void odin_npy_file_name(char *dst, size_t size, const char *name, int index) {
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < size; p++) {
+        char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '-' || (c == '.' && n > 0);
+        dst[n++] = ok ? c : '_';
+    }
+    dst[n] = '\0';
+    if (n == 0) snprintf(dst, size, "output_%d", index);
+}

@@ -20,6 +20,9 @@ odin_status odin_npy_read_file(const char *path, odin_value *v);
  * bf16 has no NumPy dtype and is written as '<f4'; strings are an error. */
 odin_status odin_npy_write_mem(const odin_value *v, uint8_t **buf, size_t *size);
 odin_status odin_npy_write_file(const char *path, const odin_value *v);
+/* The file name (without ".npy") an output called `name` is written under by `odinc run
+ * --out` and AOT executables: only [A-Za-z0-9._-], never hidden or empty. */
+void odin_npy_file_name(char *dst, size_t size, const char *name, int index);
 
 /* NumPy descr ("<f4", "|b1", ...) for a dtype, NULL when it has none. */
 const char *odin_npy_descr(odin_dtype t);

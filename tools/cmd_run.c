@@ -181,29 +181,16 @@ static odin_status bind_inputs(const odin_graph *g, const run_opts *o, odin_valu
     return ODIN_OK;
 }
 
-/* A file name from an output name: only [A-Za-z0-9._-], never hidden or empty. */
-static void sanitize(char *dst, size_t size, const char *name, int index) {
-    size_t n = 0;
-    for (const char *p = name; *p && n + 1 < size; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-' || (c == '.' && n > 0);
-        dst[n++] = ok ? c : '_';
-    }
-    dst[n] = '\0';
-    if (n == 0) snprintf(dst, size, "output_%d", index);
-}
-
 static odin_status write_outputs(const odin_graph *g, const odin_value *outs, const char *dir) {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return odin_errorf("--out %s: cannot create directory: %s", dir, strerror(errno));
     for (int i = 0; i < g->n_outputs; i++) {
         char file[200], path[4096];
-        sanitize(file, sizeof file, g->tensors[g->outputs[i]].name, i);
+        odin_npy_file_name(file, sizeof file, g->tensors[g->outputs[i]].name, i);
         /* Two outputs whose names sanitize alike must not overwrite each other. */
         for (int k = 0; k < i; k++) {
             char other[200];
-            sanitize(other, sizeof other, g->tensors[g->outputs[k]].name, k);
+            odin_npy_file_name(other, sizeof other, g->tensors[g->outputs[k]].name, k);
             if (!strcmp(other, file)) {
                 snprintf(file + strlen(file), sizeof file - strlen(file), "_%d", i);
                 break;
