@@ -96,7 +96,8 @@ static int causal_mask(odin_graph *g, int64_t T) {
     return t;
 }
 
-static odin_status build_gpt2(const int64_t *v, odin_graph **out) {
+static odin_status build_gpt2(const int64_t *v, const odin_safetensors *weights,
+                        odin_graph **out) {
     gpt2_cfg c = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
     if (c.vocab < 1 || c.C < 1 || c.H < 1 || c.T < 1 || c.B < 1)
         return odin_errorf("vocab, n_embd, n_head, seq and batch must be at least 1");

@@ -41,3 +41,22 @@ int odin_init_uniform(odin_graph *g, odin_rng *r, const char *name, int rank,
 int odin_init_fill(odin_graph *g, const char *name, int rank, const int64_t *dims, float v) {
     return init_with(g, NULL, name, rank, dims, sample_const, v);
 }
+
+int odin_param(odin_graph *g, const struct odin_safetensors *weights, odin_rng *r,
+               const char *name, int rank, const int64_t *dims, odin_init_spec init,
+               bool transpose) {
+    if (g->error) return -1;
+    if (weights) {
+        /* checkpoint reading lands with frontend/safetensors.c */
+        g->error = odin_errorf("parameter '%s': reading checkpoints is not built yet", name);
+        return -1;
+    }
+    (void)transpose;
+    const char *saved = g->scope;
+    g->scope = NULL; /* parameters carry their checkpoint names */
+    int t = init.kind == ODIN_INIT_NORMAL    ? odin_init_normal(g, r, name, rank, dims, init.value)
+            : init.kind == ODIN_INIT_UNIFORM ? odin_init_uniform(g, r, name, rank, dims, init.value)
+                                             : odin_init_fill(g, name, rank, dims, init.value);
+    g->scope = saved;
+    return t;
+}

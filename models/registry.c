@@ -46,10 +46,16 @@ odin_status odin_model_params(const odin_model_builder *b, const char *const *se
 
 odin_status odin_model_build(const char *name, const char *const *settings, int n_settings,
                              odin_graph **out) {
+    return odin_model_build_with(name, settings, n_settings, NULL, out);
+}
+
+odin_status odin_model_build_with(const char *name, const char *const *settings,
+                                  int n_settings, const odin_safetensors *weights,
+                                  odin_graph **out) {
     *out = NULL;
     const odin_model_builder *b = odin_model_find(name);
     if (!b) return odin_errorf("unknown model '%s' (see odinc build-model --list)", name);
     int64_t values[ODIN_MODEL_MAX_PARAMS];
     ODIN_TRY(odin_model_params(b, settings, n_settings, values));
-    return odin_status_prefix(b->build(values, out), "model '%s'", name);
+    return odin_status_prefix(b->build(values, weights, out), "model '%s'", name);
 }

@@ -102,7 +102,8 @@ const char *odin_shape_str(const odin_value *v, char *buf, size_t size);
     X(detect)                                                                             \
     X(signal)                                                                             \
     X(misc2)                                                                              \
-    X(odin)
+    X(odin)                                                                               \
+    X(lm)
 #define ODIN_DECLARE_FAMILY(f) extern const odin_op_def *const odin_ops_##f[];
 ODIN_OP_FAMILIES(ODIN_DECLARE_FAMILY)
 #undef ODIN_DECLARE_FAMILY
