@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "../codegen/engine.h"
+#include "../codegen/lower_query.h"
 #include "../frontend/load.h"
 #include "../frontend/onnx_tensor.h"
 #include "../ops/interpret.h"
@@ -28,14 +29,16 @@ enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNSUPPORTED = 3 };
 static void usage(FILE *f) {
     fprintf(f,
             "usage: odinc check DIR... [--engine jit|ref] [-O0..-O3] [--rtol R] [--atol A]\n"
-            "                          [--summary] [--list-ops]\n\n"
+            "                          [--summary] [--list-ops] [--fallbacks]\n\n"
             "Runs DIR/model.onnx on every DIR/test_data_set_*/input_N.pb and compares with\n"
             "output_N.pb: |actual - expected| <= atol + rtol*|expected| (defaults rtol 1e-3,\n"
             "atol 1e-5); integers, bools and strings exactly. Prints PASS, FAIL: lines,\n"
             "UNSUPPORTED: or ERROR:. Exit 0 pass, 1 fail/error, 3 unsupported ops.\n"
             "Engines: jit (default; one compile serves every data set) or ref.\n"
             "Several DIRs or --summary: one line per directory, STATUS<TAB>DIR<TAB>message.\n"
-            "--list-ops prints the model's op types, one per line.\n");
+            "--list-ops prints the model's op types, one per line.\n"
+            "--fallbacks (jit): print FALLBACK<TAB>DIR<TAB>ops to stderr for the nodes that\n"
+            "run their reference eval instead of compiled code.\n");
 }
 
 static bool is_dir(const char *path) {
@@ -168,8 +171,23 @@ static void relabel_bf16(odin_value *v, odin_dtype want) {
 typedef struct check_opts {
     double rtol, atol;
     odin_engine_options engine;
+    bool fallbacks; /* --fallbacks: name the nodes that ran their eval from JIT code */
+    const char *dir;
     FILE *out; /* where PASS / FAIL / ERROR lines go */
 } check_opts;
+
+/* --fallbacks: one stderr line "FALLBACK<TAB>DIR<TAB>op, op..." naming each node the
+ * program runs through its reference eval (nothing when everything is compiled). */
+static void report_fallbacks(const odin_program *p, const char *dir) {
+    int nodes[64];
+    int n = odin_program_fallback_nodes(p, nodes, 64);
+    if (!n) return;
+    const odin_graph *g = odin_program_graph(p);
+    fprintf(stderr, "FALLBACK\t%s\t", dir ? dir : "-");
+    for (int i = 0; i < n && i < 64; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", g->nodes[nodes[i]].op);
+    fprintf(stderr, "%s\n", n > 64 ? ", ..." : "");
+}
 
 /* Runs one data set; prints FAIL lines. Returns EXIT_* (errors printed too). */
 static int run_set(odin_graph *g, const char *set_path, const char *set_name,
@@ -197,7 +215,17 @@ static int run_set(odin_graph *g, const char *set_path, const char *set_name,
         bound[i] = (g->tensors[t].flags & ODIN_TENSOR_CONST) ? odin_tensor_value(g, t) : ins[k++];
         relabel_bf16(&bound[i], g->tensors[t].dtype);
     }
-    if (!st) st = odin_execute_with(g, &o->engine, bound, outs);
+    if (!st && o->fallbacks && o->engine.engine == ODIN_ENGINE_JIT) {
+        odin_program *p = NULL;
+        odin_cache_result how;
+        st = odin_engine_prepare(g, bound, &o->engine, &p, &how);
+        if (!st) {
+            report_fallbacks(p, o->dir);
+            st = odin_engine_run(p, bound, outs);
+        }
+    } else if (!st) {
+        st = odin_execute_with(g, &o->engine, bound, outs);
+    }
     if (st) {
         bool unsup = is_unsupported(st);
         fprintf(o->out, "%s: %s%s%s\n", unsup ? "UNSUPPORTED" : "ERROR", odin_status_message(st),
@@ -222,7 +250,8 @@ static int run_set(odin_graph *g, const char *set_path, const char *set_name,
     return rc;
 }
 
-static int check(const char *dir, const check_opts *o) {
+static int check(const char *dir, check_opts *o) {
+    o->dir = dir;
     char model[4096];
     snprintf(model, sizeof model, "%s/model.onnx", dir);
     odin_graph *g = NULL;
@@ -328,6 +357,8 @@ int odin_cmd_check(int argc, char **argv) {
             rc = 0;
         } else if (!strcmp(argv[i], "--list-ops")) {
             want_ops = true;
+        } else if (!strcmp(argv[i], "--fallbacks")) {
+            o.fallbacks = true;
         } else if (!strcmp(argv[i], "--summary")) {
             summary = true;
         } else if (odin_cli_opt(argc, argv, &i, "--engine", &val, &missing)) {
