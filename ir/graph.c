@@ -59,6 +59,8 @@ void odin_graph_free(odin_graph *g) {
     free(g->meta);
     odin_status_free(g->error);
     if (g->external_map) munmap(g->external_map, g->external_size);
+    for (int i = g->n_holds - 1; i >= 0; i--) g->holds[i].release(g->holds[i].ctx);
+    free(g->holds);
     odin_arena_free(&g->arena);
     free(g);
 }
@@ -71,6 +73,12 @@ static odin_status grow(void **arr, int *cap, int n, size_t elem) {
     if (!p) return odin_errorf("out of memory");
     *arr = p;
     *cap = nc;
+    return ODIN_OK;
+}
+
+odin_status odin_graph_hold(odin_graph *g, void (*release)(void *ctx), void *ctx) {
+    ODIN_TRY(grow((void **)&g->holds, &g->cap_holds, g->n_holds, sizeof *g->holds));
+    g->holds[g->n_holds++] = (odin_graph_holder){release, ctx};
     return ODIN_OK;
 }
 

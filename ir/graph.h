@@ -42,7 +42,8 @@ typedef struct odin_tensor {
     int rank;                              /* -1 unknown */
     int64_t dims[ODIN_MAX_RANK];           /* -1 unknown / symbolic */
     const char *dim_params[ODIN_MAX_RANK]; /* symbolic dim names ("batch") or NULL */
-    void *data;                            /* constant data (64-byte aligned) or NULL */
+    void *data; /* constant data or NULL: 64-byte aligned when the graph owns it; EXTERNAL
+                 * data is at least aligned to its element type */
     size_t nbytes;                         /* size of data */
     uint32_t flags;
     int producer; /* index of the node that writes it, -1 for inputs/constants */
@@ -90,6 +91,13 @@ typedef struct odin_meta {
 
 typedef struct odin_name_entry odin_name_entry; /* uthash name -> index table */
 
+/* Something EXTERNAL constants point into that the graph keeps alive (a mapped checkpoint):
+ * odin_graph_free calls release(ctx). ir/ knows nothing of what it is. */
+typedef struct odin_graph_holder {
+    void (*release)(void *ctx);
+    void *ctx;
+} odin_graph_holder;
+
 typedef struct odin_graph {
     odin_arena arena;
     const char *name;
@@ -108,6 +116,8 @@ typedef struct odin_graph {
     const char *scope;   /* builder name prefix for new nodes/tensors ("h0.attn"), or NULL */
     void *external_map;  /* mmap of the file constant data points into, or NULL */
     size_t external_size;
+    odin_graph_holder *holds; /* released in reverse order by odin_graph_free */
+    int n_holds, cap_holds;
 } odin_graph;
 
 odin_graph *odin_graph_new(const char *name);
@@ -127,6 +137,9 @@ odin_status odin_graph_rebuild_names(odin_graph *g);
 odin_status odin_tensor_set_data(odin_graph *g, int t, const void *data, size_t nbytes);
 /* Point t at memory the graph does not own (an mmap); the memory must outlive g. */
 void odin_tensor_set_external_data(odin_graph *g, int t, void *data, size_t nbytes);
+/* Keep a resource alive as long as g: odin_graph_free calls release(ctx). On error (out of
+ * memory) release is not called and the caller still owns ctx. */
+odin_status odin_graph_hold(odin_graph *g, void (*release)(void *ctx), void *ctx);
 odin_value odin_tensor_value(const odin_graph *g, int t); /* view incl. data (may be NULL) */
 int64_t odin_tensor_numel(const odin_tensor *t);          /* -1 if unknown */
 

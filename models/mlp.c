@@ -30,6 +30,8 @@ static int linear(odin_graph *g, odin_rng *r, int x, int64_t in, int64_t out, co
 static odin_status build_mlp(const int64_t *v, const odin_safetensors *weights,
                         odin_graph **out) {
     int64_t in = v[0], hidden = v[1], layers = v[2], n_out = v[3], batch = v[4];
+    if (weights)
+        return odin_errorf("the mlp builder does not read checkpoints (random weights only)");
     if (in < 1 || n_out < 1 || batch < 1 || (layers > 0 && hidden < 1))
         return odin_errorf("in, out, batch and hidden must be at least 1");
     odin_rng r;

@@ -1,9 +1,11 @@
-/* tools/cmd_build_model.c — `odinc build-model NAME [--set key=value ...] -o FILE`:
- * runs a C builder and writes .odin (or .onnx when FILE ends in .onnx). */
+/* tools/cmd_build_model.c — `odinc build-model NAME [--set key=value ...]
+ * [--weights FILE.safetensors] -o FILE`: runs a C builder (random weights, or read from a
+ * checkpoint) and writes .odin (or .onnx when FILE ends in .onnx). */
 #include <stdio.h>
 #include <string.h>
 
 #include "../frontend/onnx.h"
+#include "../frontend/safetensors.h"
 #include "../ir/serialize.h"
 #include "../models/models.h"
 #include "cli.h"
@@ -24,17 +26,20 @@ static bool ends_with(const char *s, const char *suffix) {
 }
 
 int odin_cmd_build_model(int argc, char **argv) {
-    const char *name = NULL, *out = NULL;
+    const char *name = NULL, *out = NULL, *weights_path = NULL;
     const char *settings[64];
     int n_settings = 0;
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         bool missing = false;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: odinc build-model NAME [--set key=value ...] -o FILE.odin|FILE.onnx\n"
+            printf("usage: odinc build-model NAME [--set key=value ...] [--weights FILE.safetensors]\n"
+                   "                         -o FILE.odin|FILE.onnx\n"
                    "       odinc build-model --list\n\n"
-                   "Builds a model from its C builder with seeded random weights and writes it.\n"
-                   "--list prints every builder with its parameters and defaults.\n");
+                   "Builds a model from its C builder and writes it. Weights are seeded random\n"
+                   "unless --weights names a safetensors checkpoint: every parameter is then read\n"
+                   "from it by name and its shape checked against the builder's (f16/bf16 become\n"
+                   "f32). --list prints every builder with its parameters and defaults.\n");
             return 0;
         }
         if (!strcmp(argv[i], "--list")) {
@@ -45,6 +50,9 @@ int odin_cmd_build_model(int argc, char **argv) {
             if (missing) return odin_cli_usage("build-model", "--set needs key=value");
             if (n_settings == 64) return odin_cli_usage("build-model", "too many --set");
             settings[n_settings++] = val;
+        } else if (odin_cli_opt(argc, argv, &i, "--weights", &val, &missing)) {
+            if (missing) return odin_cli_usage("build-model", "--weights needs a .safetensors file");
+            weights_path = val;
         } else if (odin_cli_opt(argc, argv, &i, "-o", &val, &missing)) {
             if (missing) return odin_cli_usage("build-model", "-o needs a file name");
             out = val;
@@ -58,8 +66,15 @@ int odin_cmd_build_model(int argc, char **argv) {
     }
     if (!name) return odin_cli_usage("build-model", "missing model name (try --list)");
     if (!out) return odin_cli_usage("build-model", "missing -o FILE");
+    odin_safetensors *weights = NULL;
+    if (weights_path) {
+        odin_status wst = odin_safetensors_open(weights_path, &weights);
+        if (wst) return odin_cli_fail(wst);
+    }
     odin_graph *g;
-    odin_status st = odin_model_build(name, settings, n_settings, &g);
+    /* the graph keeps its own reference to the checkpoint where it points into it */
+    odin_status st = odin_model_build_with(name, settings, n_settings, weights, &g);
+    odin_safetensors_close(weights);
     if (st) return odin_cli_fail(st);
     st = ends_with(out, ".onnx") ? odin_onnx_export_file(g, out) : odin_graph_write_file(g, out);
     odin_graph_free(g);
