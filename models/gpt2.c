@@ -2,7 +2,10 @@
  * embedding, pre-LayerNorm blocks of causal multi-head self-attention (fused QKV) and a
  * GELU (tanh) MLP of width 4C, a final LayerNorm and the LM head tied to the token
  * embedding. Weights are stored as matmul right-hand sides [in, out] (HF Conv1D layout),
- * initialized N(0, 0.02) like GPT-2; LayerNorm gamma 1, beta 0, biases 0. */
+ * initialized N(0, 0.02) like GPT-2; LayerNorm gamma 1, beta 0, biases 0.
+ * kv=0 (default): a fixed-length [batch, seq] graph with no state (benchmark, demo).
+ * kv=1: the LM graph of docs/language-models.md (gpt2_kv.c): symbolic seq, pos, KV caches,
+ * parameters under Hugging Face names read by `--weights`. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,10 @@
 #include "../ir/builder.h"
 #include "init.h"
 #include "models.h"
+
+/* models/gpt2_kv.c: the kv=1 graph; v are this builder's parameter values. */
+odin_status odin_gpt2_kv_build(const int64_t *v, const odin_safetensors *weights,
+                               odin_graph **out);
 
 static const odin_model_param gpt2_params[] = {
     {"vocab", 1024, "vocabulary size"},
@@ -20,6 +27,9 @@ static const odin_model_param gpt2_params[] = {
     {"seq", 32, "sequence length T of the graph input"},
     {"batch", 1, "batch size"},
     {"seed", 1, "weight initialization seed"},
+    {"kv", 0, "1: LM graph with KV cache (symbolic seq, pos, state.*; HF names)"},
+    {"max_ctx", 0, "kv=1: KV-cache rows (0: n_ctx)"},
+    {"all_logits", 0, "kv=1: 1 = logits of every token; 0 = last token only"},
     {NULL, 0, NULL},
 };
 
@@ -98,6 +108,8 @@ static int causal_mask(odin_graph *g, int64_t T) {
 
 static odin_status build_gpt2(const int64_t *v, const odin_safetensors *weights,
                         odin_graph **out) {
+    if (v[8]) return odin_gpt2_kv_build(v, weights, out);
+    if (weights) return odin_errorf("checkpoints are read by the kv=1 graph only (--set kv=1)");
     gpt2_cfg c = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
     if (c.vocab < 1 || c.C < 1 || c.H < 1 || c.T < 1 || c.B < 1)
         return odin_errorf("vocab, n_embd, n_head, seq and batch must be at least 1");

@@ -44,5 +44,6 @@ odin_status odin_model_build_with(const char *name, const char *const *settings,
 extern const odin_model_builder odin_model_mlp;
 extern const odin_model_builder odin_model_gpt2;
 extern const odin_model_builder odin_model_rwkv6;
+extern const odin_model_builder odin_model_llama;
 
 #endif

@@ -6,7 +6,7 @@
 #include "models.h"
 
 static const odin_model_builder *const builders[] = {&odin_model_mlp, &odin_model_gpt2,
-                                                    &odin_model_rwkv6};
+                                                    &odin_model_rwkv6, &odin_model_llama};
 
 const odin_model_builder *const *odin_model_all(int *count) {
     *count = (int)(sizeof builders / sizeof builders[0]);
