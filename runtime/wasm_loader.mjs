@@ -3,7 +3,8 @@
 //   import {load} from './OUT.mjs';
 //   const m = await load();              // or load(urlOrPath) of the .wasm
 //   const out = m.run({x: Float32Array}); // {name: typed array}; m.inputs, m.outputs
-// and as a command like an AOT executable: node OUT.mjs IN.npy... [--out DIR]
+// and as a command like an AOT executable: node OUT.mjs IN.npy... [--out DIR] [--bench N]
+// (--bench N times N runs after a warm-up and prints the JSON line of `odinc run --bench`).
 // The module imports nothing; its exports: memory, odin_run, odin_io, odin_weights,
 // odin_weights_size (codegen/wasm.h).
 
@@ -145,7 +146,7 @@ export function formatNpy(dtype, shape, data) {
   return out;
 }
 
-// ---- command line: node OUT.mjs IN.npy... [--out DIR] ----
+// ---- command line: node OUT.mjs IN.npy... [--out DIR] [--bench N] ----
 
 // The file name `odinc run --out` uses for an output: [A-Za-z0-9._-] of its UTF-8 bytes.
 function outputFileName(name, index) {
@@ -157,15 +158,43 @@ function outputFileName(name, index) {
   return s || `output_${index}`;
 }
 
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// N timed runs after warm-up runs (the first pays for tiering up the module's code); the
+// JSON line of `odinc run --bench` (engine "wasm", one thread).
+function bench(model, inputs, runs, loadMs) {
+  const now = () => globalThis.performance.now();
+  for (let i = 0; i < Math.min(3, runs); i++) model.run(inputs);
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = now();
+    model.run(inputs);
+    ms.push(now() - t0);
+  }
+  const rss = IS_NODE ? process.memoryUsage().rss / (1 << 20) : 0;
+  console.log(JSON.stringify({
+    model: META.model, engine: 'wasm', threads: 1, compile_ms: 0, load_ms: +loadMs.toFixed(3),
+    median_ms: +median(ms).toFixed(4), min_ms: +Math.min(...ms).toFixed(4), iters: runs,
+    peak_rss_mb: +rss.toFixed(1),
+  }));
+}
+
 async function main(argv) {
   const files = [];
-  let outDir = null;
+  let outDir = null, benchRuns = 0;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--help' || argv[i] === '-h') {
-      console.log(`usage: node ${META.model}.mjs ${META.inputs.map((m) => m.name + '.npy').join(' ')} [--out DIR]`);
+      console.log(`usage: node ${META.model}.mjs ${META.inputs.map((m) => m.name + '.npy').join(' ')} [--out DIR] [--bench N]`);
       return;
     }
-    if (argv[i] === '--out') {
+    if (argv[i] === '--bench') {
+      const v = argv[++i];
+      if (!/^[1-9][0-9]{0,6}$/.test(v ?? '')) throw new Error('--bench expects a positive count');
+      benchRuns = Number(v);
+    } else if (argv[i] === '--out') {
       if (i + 1 >= argv.length) throw new Error('--out needs a folder');
       outDir = argv[++i];
     } else if (argv[i].startsWith('--out=')) {
@@ -187,7 +216,9 @@ async function main(argv) {
       throw new Error(`input '${m.name}': ${files[i]} has shape [${a.shape}], the model wants [${m.shape}]`);
     inputs[m.name] = a.data;
   });
+  const t0 = globalThis.performance.now();
   const model = await load();
+  const loadMs = globalThis.performance.now() - t0;
   const out = model.run(inputs);
   const used = [];
   META.outputs.forEach((m, j) => {
@@ -199,6 +230,7 @@ async function main(argv) {
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(`${outDir}/${file}.npy`, formatNpy(m.dtype, m.shape, out[m.name]));
   });
+  if (benchRuns) bench(model, inputs, benchRuns, loadMs);
 }
 
 if (IS_NODE && process.argv[1]) {

@@ -1,18 +1,26 @@
 #!/bin/sh
-# tools/bench.sh BUILD — `make bench`: ODIN's JIT against ONNX Runtime (CPU, npm
-# onnxruntime-node) on the same models, inputs and machine, in one run.
+# tools/bench.sh BUILD — `make bench`: ODIN against ONNX Runtime on the same models, inputs
+# and machine, in one run. Engines (BENCH_ENGINES, default all):
+#   odin    `odinc run --engine jit`           ort     onnxruntime-node (native CPU)
+#   aot     `odinc compile` executable          ortweb  onnxruntime-web in Node: wasm
+#   wasm    `odinc wasm` module in Node                 backend, SIMD, 1 thread
+# wasm and ortweb are single-threaded: they run only at thread count 1.
 #
-# Steps: install onnxruntime-node under BUILD/bench (once); export the models with
+# Steps: install onnxruntime-node and -web under BUILD/bench (once); export the models with
 # tools/export_models.py (only those missing); measure the machine's FMA and bandwidth
-# ceilings (BUILD/peak_probe); then for each model and thread count, REPS rounds of one
-# ODIN process and one ORT process, alternating so drift hits both alike. Each process
-# compiles/loads once, warms up, and times N runs; the reported time is the median over
-# processes of each process's median. tools/bench_report.py prints the table and writes
-# BUILD/bench/results.json and BUILD/bench/report.html.
+# ceilings (BUILD/peak_probe); build each model's AOT executable and wasm module (once per
+# bench run); then for each model and thread count, REPS rounds of one process per engine,
+# alternating so drift hits all alike. Each process compiles/loads once, warms up, and
+# times N runs; the reported time is the median over processes of each process's median.
+# tools/bench_report.py prints the table and writes BUILD/bench/results.json and
+# BUILD/bench/report.html.
 #
-# Env: BENCH_REPS (5) processes per engine, model and thread count; BENCH_THREADS ("1 2");
-# BENCH_MODELS (comma list, default all); BENCH_ENGINE (jit); BENCH_TARGET_MS (300): timed
-# work per process, from which N is chosen; BENCH_TIMEOUT (300) seconds per process;
+# Env: BENCH_REPS (5) processes per engine, model and thread count (BENCH_WASM_REPS (3) for
+# wasm and ortweb); BENCH_THREADS ("1 2"); BENCH_MODELS (comma list, default all);
+# BENCH_ENGINES ("odin aot ort wasm ortweb"); BENCH_ENGINE (jit): the engine of `odinc run`;
+# BENCH_RELAXED (0): 1 compiles the wasm modules with --relaxed-simd (and runs Node with
+# --experimental-wasm-relaxed-simd where it needs it); BENCH_TARGET_MS (300): timed work
+# per process, from which N is chosen; BENCH_TIMEOUT (300) seconds per process;
 # BENCH_ORT_VERSION (1.30.0).
 #
 # ODIN compiles each model once per bench run: processes share a compile cache
@@ -24,28 +32,41 @@ OUT="$BUILD/bench"
 ODINC="$BUILD/odinc"
 PY=/usr/bin/python3
 REPS=${BENCH_REPS:-5}
+WASM_REPS=${BENCH_WASM_REPS:-3}
+ENGINES=${BENCH_ENGINES:-"odin aot ort wasm ortweb"}
+RELAXED=${BENCH_RELAXED:-0}
 THREADS=${BENCH_THREADS:-"1 2"}
 ENGINE=${BENCH_ENGINE:-jit}
 TARGET_MS=${BENCH_TARGET_MS:-300}
 ORT_VERSION=${BENCH_ORT_VERSION:-1.30.0}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 CACHE="$OUT/jit-cache"
+WASM_FLAGS="" NODE_FLAGS=""
+if [ "$RELAXED" = 1 ]; then
+    WASM_FLAGS=--relaxed-simd
+    # Node 20 runs relaxed SIMD behind a flag; Node 22+ has it on and may not know the flag.
+    node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1 && NODE_FLAGS=--experimental-wasm-relaxed-simd
+fi
 LOGS="$OUT/logs"
 RAW="$OUT/raw.jsonl"
-mkdir -p "$OUT/models" "$LOGS" "$OUT/check" || exit 1
+mkdir -p "$OUT/models" "$LOGS" "$OUT/check" "$OUT/aot" "$OUT/wasm" || exit 1
 started=$(date +%s)
 
 die() { echo "bench: $*" >&2; exit 1; }
 
-# ---- ONNX Runtime: the npm package's CPU binaries; --ignore-scripts skips its postinstall,
-# which would fetch GPU parts from a host this machine cannot reach. ----
-ort_ok() { (cd "$OUT" && node -e "require('onnxruntime-node')") >/dev/null 2>&1; }
-if ! ort_ok; then
-    echo "bench: installing onnxruntime-node@$ORT_VERSION into $OUT/node_modules"
+has() { case " $ENGINES " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# ---- ONNX Runtime: the npm packages' CPU and wasm binaries; --ignore-scripts skips the
+# postinstall, which would fetch GPU parts from a host this machine cannot reach. ----
+ort_ok() { (cd "$OUT" && node -e "require('$1')") >/dev/null 2>&1; }
+for pkg in onnxruntime-node onnxruntime-web; do
+    case $pkg in onnxruntime-node) has ort || continue ;; *) has ortweb || continue ;; esac
+    ort_ok $pkg && continue
+    echo "bench: installing $pkg@$ORT_VERSION into $OUT/node_modules"
     npm install --ignore-scripts --no-audit --no-fund --loglevel=error --prefix "$OUT" \
-        "onnxruntime-node@$ORT_VERSION" || die "npm install onnxruntime-node failed"
-    ort_ok || die "onnxruntime-node does not load from $OUT/node_modules"
-fi
+        "$pkg@$ORT_VERSION" || die "npm install $pkg failed"
+    ort_ok $pkg || die "$pkg does not load from $OUT/node_modules"
+done
 
 # ---- models ----
 $PY tools/export_models.py "$OUT/models" --odinc "$ODINC" ${BENCH_MODELS:+--only "$BENCH_MODELS"} ||
@@ -109,46 +130,87 @@ odin_run() { # file iters threads inputs out-option
 }
 
 : >"$RAW"
+# wasm and ortweb are single-threaded: thread count 1 only, and fewer rounds (slow).
+single() { case $1 in wasm | ortweb) return 0 ;; esac; return 1; }
+
+# run_engine ENGINE FILE ITERS THREADS "--input N=F ..." "F ..." OUT-OPTION: one process
+# of ENGINE; its output (a JSON line last) on stdout.
+run_engine() {
+    # shellcheck disable=SC2086 # inputs are NAME=PATH words and paths without spaces
+    case $1 in
+    odin) odin_run "$2" "$3" "$4" "$5" "$7" ;;
+    aot) timeout "$TIMEOUT" "$OUT/aot/$name" --bench "$3" --threads "$4" $7 $6 ;;
+    wasm) timeout "$TIMEOUT" node $NODE_FLAGS "$OUT/wasm/$name.mjs" --bench "$3" $7 $6 ;;
+    ort) timeout "$TIMEOUT" node tools/bench_ort.mjs "$2" --threads "$4" --iters "$3" --warmup 2 \
+             --ort-dir "$OUT" $5 $7 ;;
+    ortweb) timeout "$TIMEOUT" node tools/bench_ort.mjs "$2" --web --threads 1 --iters "$3" \
+                --warmup 2 --ort-dir "$OUT" $5 $7 ;;
+    esac
+}
+
+# build_engine ENGINE NAME FILE: the AOT executable / wasm module of a model, once per
+# bench run (log in LOGS/NAME.ENGINE.build.log); non-zero when it cannot be built.
+build_engine() {
+    log="$LOGS/$2.$1.build.log"
+    case $1 in
+    aot) rm -f "$OUT/aot/$2"
+         timeout "$TIMEOUT" "$ODINC" compile "$3" -o "$OUT/aot/$2" >"$log" 2>&1 ;;
+    wasm) rm -f "$OUT/wasm/$2.wasm" "$OUT/wasm/$2.mjs"
+          # shellcheck disable=SC2086
+          timeout "$TIMEOUT" "$ODINC" wasm "$3" -o "$OUT/wasm/$2.wasm" $WASM_FLAGS >"$log" 2>&1 ;;
+    *) return 0 ;;
+    esac
+}
+
 while read -r name file flops inputs; do
+    # The input files in graph order, for the AOT executable and the wasm module's CLI.
+    files=$(echo "$inputs" | sed 's/--input [^=]*=//g')
     # First estimate: 20 GFLOP/s plus a little fixed cost; later rounds use the measurement.
     est=$(awk -v f="$flops" 'BEGIN { print f / 2e7 + 0.05 }')
+    built=""
+    for e in $ENGINES; do
+        if build_engine "$e" "$name" "$file"; then
+            built="$built $e"
+        else
+            echo "bench: building $e for $name failed: $(tail -n 1 "$LOGS/$name.$e.build.log")" >&2
+            err=$(tail -n 1 "$LOGS/$name.$e.build.log" | tr -d '"\\' | cut -c1-300)
+            for t in $THREADS; do
+                single "$e" && [ "$t" != 1 ] && continue
+                echo "{\"engine\":\"$e\",\"model\":\"$name\",\"threads\":$t,\"rep\":1,\"iters\":0,\"ok\":false,\"error\":\"build: $err\"}" >>"$RAW"
+            done
+        fi
+    done
+    rm -rf "$OUT/check/$name"
     for t in $THREADS; do
-        n_odin=$(iters_for "$est")
-        n_ort=$n_odin
-        odin_failed=0
+        for e in $built; do eval "n_$e=\$(iters_for \"\$est\")"; done
         r=1
         while [ "$r" -le "$REPS" ]; do
-            # Outputs of the first round at the first thread count are kept to check that
-            # both engines compute the same thing.
-            odin_out="" ort_out=""
-            if [ "$r" -eq 1 ] && [ "$t" = "${THREADS%% *}" ]; then
-                odin_out="--out $OUT/check/$name/odin"
-                ort_out="--out $OUT/check/$name/ort"
-                rm -rf "$OUT/check/$name"
-                mkdir -p "$OUT/check/$name"
-            fi
-            if [ "$odin_failed" -eq 0 ]; then
-                log="$LOGS/$name.t$t.odin.$r.log"
-                odin_run "$file" "$n_odin" "$t" "$inputs" "$odin_out" >"$log" 2>&1
-                rc=$?
-                n_ran=$n_odin
-                [ "$has_bench" -eq 1 ] || n_ran=1
-                med=$(record odin "$name" "$t" "$r" "$n_ran" "$log" "$rc")
-                if [ -n "$med" ]; then
-                    n_odin=$(iters_for "$med")
-                else
-                    # A model ODIN cannot run does not get better on retry.
-                    odin_failed=1
-                    echo "bench: ODIN failed on $name (threads $t): $(tail -n 1 "$log")" >&2
+            for e in $built; do
+                if single "$e"; then
+                    [ "$t" = 1 ] && [ "$r" -le "$WASM_REPS" ] || continue
                 fi
-            fi
-            log="$LOGS/$name.t$t.ort.$r.log"
-            # shellcheck disable=SC2086 # inputs are NAME=PATH words without spaces
-            timeout "$TIMEOUT" node tools/bench_ort.mjs "$file" --threads "$t" --iters "$n_ort" --warmup 2 \
-                --ort-dir "$OUT" $inputs $ort_out >"$log" 2>&1
-            rc=$?
-            med=$(record ort "$name" "$t" "$r" "$n_ort" "$log" "$rc")
-            [ -n "$med" ] && n_ort=$(iters_for "$med")
+                # Outputs of each engine's first process are kept to check that the engines
+                # compute the same thing.
+                out_opt=""
+                if [ ! -d "$OUT/check/$name/$e" ]; then
+                    mkdir -p "$OUT/check/$name/$e"
+                    out_opt="--out $OUT/check/$name/$e"
+                fi
+                eval "n=\$n_$e"
+                log="$LOGS/$name.t$t.$e.$r.log"
+                run_engine "$e" "$file" "$n" "$t" "$inputs" "$files" "$out_opt" >"$log" 2>&1
+                rc=$?
+                n_ran=$n
+                [ "$e" = odin ] && [ "$has_bench" -eq 0 ] && n_ran=1
+                med=$(record "$e" "$name" "$t" "$r" "$n_ran" "$log" "$rc")
+                if [ -n "$med" ]; then
+                    eval "n_$e=\$(iters_for \"\$med\")"
+                else
+                    # A model an engine cannot run does not get better on retry.
+                    built=$(echo "$built" | sed "s/ $e\b//")
+                    echo "bench: $e failed on $name (threads $t): $(tail -n 1 "$log")" >&2
+                fi
+            done
             r=$((r + 1))
         done
         echo "bench: $name threads $t done ($(($(date +%s) - started)) s)"

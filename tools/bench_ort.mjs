@@ -1,10 +1,12 @@
-// tools/bench_ort.mjs — times one model on ONNX Runtime (npm onnxruntime-node, CPU) the
-// way tools/bench.sh times ODIN: one session, warm-up runs, then N timed runs; prints
-// JSON {"model","engine","threads","load_ms","median_ms","min_ms"} as its last line.
+// tools/bench_ort.mjs — times one model on ONNX Runtime the way tools/bench.sh times ODIN:
+// one session, warm-up runs, then N timed runs; prints JSON {"model","engine","threads",
+// "load_ms","median_ms","min_ms"} as its last line. Native CPU (npm onnxruntime-node) by
+// default; --web: onnxruntime-web's WebAssembly backend in Node (executionProviders
+// ['wasm'], its SIMD build, ort.env.wasm.numThreads = 1: a single-threaded browser page).
 //
 // usage: node tools/bench_ort.mjs MODEL.onnx --input NAME=FILE.npy ... [--threads T]
-//             [--iters N] [--warmup W] [--ort-dir DIR] [--out DIR]
-// --ort-dir: the folder whose node_modules holds onnxruntime-node (default build/bench).
+//             [--iters N] [--warmup W] [--ort-dir DIR] [--out DIR] [--web]
+// --ort-dir: the folder whose node_modules holds onnxruntime-node / -web (default build/bench).
 // --out: writes each output as DIR/<name>.npy (float32/int64/int32), to check answers.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,12 +16,13 @@ import { performance } from 'node:perf_hooks';
 function usage(msg) {
     console.error(`bench_ort: ${msg}`);
     console.error('usage: node tools/bench_ort.mjs MODEL.onnx --input NAME=FILE.npy ... ' +
-                  '[--threads T] [--iters N] [--warmup W] [--ort-dir DIR] [--out DIR]');
+                  '[--threads T] [--iters N] [--warmup W] [--ort-dir DIR] [--out DIR] [--web]');
     process.exit(2);
 }
 
 function parseArgs(argv) {
-    const o = { inputs: {}, threads: 1, iters: 20, warmup: 3, ortDir: 'build/bench', out: null };
+    const o = { inputs: {}, threads: 1, iters: 20, warmup: 3, ortDir: 'build/bench', out: null,
+                web: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const val = () => {
@@ -39,12 +42,14 @@ function parseArgs(argv) {
         else if (a === '--warmup') o.warmup = int(val());
         else if (a === '--ort-dir') o.ortDir = val();
         else if (a === '--out') o.out = val();
+        else if (a === '--web') o.web = true;
         else if (a.startsWith('-')) usage(`unknown option '${a}'`);
         else if (!o.model) o.model = a;
         else usage(`more than one model given ('${o.model}', '${a}')`);
     }
     if (!o.model) usage('no model given');
     if (o.iters < 1) usage('--iters must be at least 1');
+    if (o.web && o.threads !== 1) usage('--web runs single-threaded (--threads 1)');
     return o;
 }
 
@@ -104,22 +109,31 @@ const median = (xs) => {
 async function main() {
     const o = parseArgs(process.argv.slice(2));
     const require = createRequire(path.resolve(o.ortDir, 'package.json'));
+    const pkg = o.web ? 'onnxruntime-web' : 'onnxruntime-node';
     let ort;
     try {
-        ort = require('onnxruntime-node');
+        ort = require(pkg);
     } catch (e) {
-        console.error(`bench_ort: cannot load onnxruntime-node from ${o.ortDir}/node_modules ` +
-                      `(npm install --ignore-scripts --prefix ${o.ortDir} onnxruntime-node): ${e.message}`);
+        console.error(`bench_ort: cannot load ${pkg} from ${o.ortDir}/node_modules ` +
+                      `(npm install --ignore-scripts --prefix ${o.ortDir} ${pkg}): ${e.message}`);
         process.exit(1);
     }
-    const t0 = performance.now();
-    const session = await ort.InferenceSession.create(o.model, {
+    let opts = {
         intraOpNumThreads: o.threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         executionProviders: ['cpu'],
-    });
+    };
+    if (o.web) {
+        // One thread, no proxy worker: the module runs on this thread like ODIN's. The
+        // package ships only SIMD builds of its .wasm, so SIMD is on.
+        ort.env.wasm.numThreads = 1;
+        ort.env.wasm.proxy = false;
+        opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
+    }
+    const t0 = performance.now();
+    const session = await ort.InferenceSession.create(o.model, opts);
     const loadMs = performance.now() - t0;
     const feeds = {};
     for (const name of session.inputNames) {
@@ -145,7 +159,7 @@ async function main() {
             writeNpy(path.join(o.out, name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy'), t);
     }
     console.log(JSON.stringify({
-        model: o.model, engine: 'ort', threads: o.threads, load_ms: +loadMs.toFixed(3),
+        model: o.model, engine: o.web ? 'ort-web' : 'ort', threads: o.threads, load_ms: +loadMs.toFixed(3),
         median_ms: +median(times).toFixed(4), min_ms: +Math.min(...times).toFixed(4),
     }));
 }

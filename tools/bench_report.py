@@ -4,10 +4,14 @@ raw.jsonl (one line per timed process), peak.json (peak_probe) and models/manife
 prints the table, writes OUT/results.json and a self-contained OUT/report.html (inline SVG,
 no external resources).
 
-Per model, thread count and engine the time is the median over processes of each process's
-median (min_ms: the fastest run seen). GFLOP/s counts MatMul/Gemm/Conv multiply-adds as 2
-FLOPs; % of peak is against peak_probe's FMA rate for that many threads. The check column
-compares ODIN's outputs with ONNX Runtime's from the first round.
+Engines: odin (the JIT, `odinc run`), aot (`odinc compile` executable), ort
+(onnxruntime-node), wasm (`odinc wasm` module in Node), ortweb (onnxruntime-web's wasm
+backend in Node). Per model, thread count and engine the time is the median over processes
+of each process's median (min_ms: the fastest run seen). Ratios: ODIN/ORT (JIT time over
+native ORT time), AOT/JIT, and web/WASM (ORT-web time over ODIN-WASM time: a speedup).
+GFLOP/s counts MatMul/Gemm/Conv multiply-adds as 2 FLOPs; % of peak is against
+peak_probe's FMA rate for that many threads. The check column compares each ODIN engine's
+outputs with ONNX Runtime's (native, else web) from their first processes.
 """
 import glob
 import html
@@ -46,13 +50,32 @@ def peak_for(peak, threads):
     return peak["fma_gflops_1"] * min(threads, peak["threads"])
 
 
+ENGINES = ("odin", "aot", "ort", "wasm", "ortweb")
+ODIN_ENGINES = (("odin", "jit"), ("aot", "aot"), ("wasm", "wasm"))
+
+
 def check_outputs(out, model):
-    """'ok', 'MISMATCH (...)' or 'n/a': ODIN's outputs against ORT's, tolerance scaled to
-    the magnitude of the outputs (float32 sums in a different order)."""
-    odin_dir = os.path.join(out, "check", model, "odin")
-    ort_dir = os.path.join(out, "check", model, "ort")
-    ort_files = sorted(glob.glob(os.path.join(ort_dir, "*.npy")))
-    if not ort_files or not os.path.isdir(odin_dir):
+    """'ok', 'MISMATCH (...)' or 'n/a' for all ODIN engines that kept outputs, against ORT's
+    (native, else web); a mismatch names the engine."""
+    ort_files = []
+    for ref in ("ort", "ortweb"):
+        ort_dir = os.path.join(out, "check", model, ref)
+        ort_files = sorted(glob.glob(os.path.join(ort_dir, "*.npy")))
+        if ort_files:
+            break
+    results = []
+    for engine, label in ODIN_ENGINES:
+        r = check_engine(os.path.join(out, "check", model, engine), ort_files)
+        if r.startswith("MISMATCH"):
+            return "%s %s" % (label, r)
+        results.append(r)
+    return "ok" if "ok" in results else "n/a"
+
+
+def check_engine(odin_dir, ort_files):
+    """ODIN's outputs in odin_dir against ORT's, tolerance scaled to the magnitude of the
+    outputs (float32 sums in a different order)."""
+    if not ort_files or not glob.glob(os.path.join(odin_dir, "*.npy")):
         return "n/a"
     worst = 0.0
     for f in ort_files:
@@ -76,10 +99,13 @@ def summarize(rows, manifest, peak, out):
     results = []
     for model, threads in keys:
         entry = {"model": model, "threads": threads, "flops": flops.get(model)}
-        for engine in ("odin", "ort"):
+        for engine in ENGINES:
             runs = [r for r in rows if r["model"] == model and r["threads"] == threads
                     and r["engine"] == engine]
             good = [r["result"] for r in runs if r["ok"]]
+            if not runs:
+                entry[engine] = {}
+                continue
             e = {"processes": len(good), "failed": len(runs) - len(good)}
             if good:
                 e["median_ms"] = statistics.median(g["median_ms"] for g in good)
@@ -109,6 +135,10 @@ def summarize(rows, manifest, peak, out):
         if "median_ms" in entry["odin"] and "median_ms" in entry["ort"]:
             entry["ratio"] = entry["odin"]["median_ms"] / entry["ort"]["median_ms"]
             entry["ratio_min"] = entry["odin"]["min_ms"] / entry["ort"]["min_ms"]
+        if "median_ms" in entry["aot"] and "median_ms" in entry["odin"]:
+            entry["aot_jit"] = entry["aot"]["median_ms"] / entry["odin"]["median_ms"]
+        if "median_ms" in entry["wasm"] and "median_ms" in entry["ortweb"]:
+            entry["web_speedup"] = entry["ortweb"]["median_ms"] / entry["wasm"]["median_ms"]
         entry["check"] = check_outputs(out, model)
         results.append(entry)
     return results
@@ -119,15 +149,21 @@ def fmt(v, spec, missing="-"):
 
 
 def table(results):
-    head = ["model", "thr", "ODIN ms", "ORT ms", "ODIN/ORT", "(min)", "ODIN GF/s", "%peak",
-            "ORT GF/s", "%peak", "compile ms", "check"]
+    head = ["model", "thr", "JIT ms", "AOT ms", "ORT ms", "JIT/ORT", "(min)", "AOT/JIT",
+            "WASM ms", "ORTweb ms", "web/WASM", "JIT GF/s", "%peak", "ORT GF/s", "%peak",
+            "compile ms", "check"]
     lines = []
+
+    def ms(e):
+        # "fail" for an engine that ran and failed, "-" for one not run at this thread count
+        return fmt(e.get("median_ms"), ".3f", "fail" if e else "-")
+
     for r in results:
         o, t = r["odin"], r["ort"]
         lines.append([
-            r["model"], str(r["threads"]),
-            fmt(o.get("median_ms"), ".3f", "fail"), fmt(t.get("median_ms"), ".3f", "fail"),
-            fmt(r.get("ratio"), ".2f"), fmt(r.get("ratio_min"), ".2f"),
+            r["model"], str(r["threads"]), ms(o), ms(r["aot"]), ms(t),
+            fmt(r.get("ratio"), ".2f"), fmt(r.get("ratio_min"), ".2f"), fmt(r.get("aot_jit"), ".2f"),
+            ms(r["wasm"]), ms(r["ortweb"]), fmt(r.get("web_speedup"), ".2f"),
             fmt(o.get("gflops"), ".1f"), fmt(o.get("pct_peak"), ".1f"),
             fmt(t.get("gflops"), ".1f"), fmt(t.get("pct_peak"), ".1f"),
             fmt(o.get("compile_ms"), ".0f"), r["check"]])
@@ -140,12 +176,14 @@ def table(results):
     return "\n".join(out)
 
 
-def svg_chart(results):
-    """Horizontal bars of log2(ODIN/ORT): left of the 1.0 line ODIN is faster."""
-    rows = [r for r in results if r.get("ratio")]
+def svg_chart(results, key="ratio", title="ODIN time / ORT time (log scale; left of 1: ODIN "
+              "faster)"):
+    """Horizontal bars of log2(results[key]), an ODIN/ORT time ratio: left of the 1.0 line
+    ODIN is faster."""
+    rows = [r for r in results if r.get(key)]
     if not rows:
         return "<p>No model ran on both engines.</p>"
-    logs = [math.log2(r["ratio"]) for r in rows]
+    logs = [math.log2(r[key]) for r in rows]
     lo = min(-1, math.floor(min(logs)))
     hi = max(1, math.ceil(max(logs)))
     label_w, plot_w, bar_h, gap, top = 210, 560, 18, 6, 30
@@ -160,8 +198,7 @@ def svg_chart(results):
                      % (x(k), top - 5, x(k), height - 25, "#333" if k == 0 else "#ddd"))
         parts.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>'
                      % (x(k), height - 10, text))
-    parts.append('<text x="%d" y="15">ODIN time / ORT time (log scale; left of 1: ODIN '
-                 'faster)</text>' % label_w)
+    parts.append('<text x="%d" y="15">%s</text>' % (label_w, html.escape(title)))
     for i, (r, v) in enumerate(zip(rows, logs)):
         y = top + i * (bar_h + gap)
         x0, x1 = sorted((x(0), x(v)))
@@ -170,7 +207,7 @@ def svg_chart(results):
                      % (label_w - 8, y + bar_h - 5, html.escape(r["model"]), r["threads"]))
         parts.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>'
                      % (x0, y, max(x1 - x0, 1), bar_h, color))
-        parts.append('<text x="%.1f" y="%d">%.2f</text>' % (x1 + 4, y + bar_h - 5, r["ratio"]))
+        parts.append('<text x="%.1f" y="%d">%.2f</text>' % (x1 + 4, y + bar_h - 5, r[key]))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -181,33 +218,44 @@ def write_html(path, doc, text_table):
 <html><head><meta charset="utf-8"><title>ODIN vs ONNX Runtime</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:1100px}
 pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style></head><body>
-<h1>ODIN (%s) vs ONNX Runtime %s</h1>
+<h1>ODIN (%s, AOT, WASM) vs ONNX Runtime %s (native, web)</h1>
 <p>%s, %d CPUs. Peak fp32 FMA: %.1f GFLOP/s on 1 thread, %.1f on %d; streaming read:
 %.1f GB/s on 1 thread, %.1f on %d. %d processes per engine, model and thread count;
 times are medians of per-process medians; (min) is the ratio of the fastest runs. Load
 average when the bench ended: %s.</p>
+<h2>Native: ODIN's JIT vs onnxruntime-node</h2>
+%s
+<h2>WebAssembly, 1 thread: ODIN's wasm module vs onnxruntime-web (wasm backend, SIMD)</h2>
 %s
 <h2>Table</h2>
 <pre>%s</pre>
 <p>GF/s: MatMul/Gemm/Conv multiply-adds &times; 2 per second; %%peak against the FMA
 ceiling for that thread count. compile ms: ODIN's cold compile (the first process; later
-ones load it from the compile cache). check: ODIN's outputs against ORT's (relative error
-&le; 1e-3).</p>
+ones load it from the compile cache). AOT/JIT: the <code>odinc compile</code> executable's time
+over the JIT's. web/WASM: onnxruntime-web's time over ODIN's wasm module's (a speedup; both
+in Node, one thread, SIMD). check: the outputs of ODIN's JIT, AOT and wasm engines against
+ORT's (relative error &le; 1e-3).</p>
 </body></html>
 """ % (html.escape(doc["odin_engine"]), html.escape(doc["ort_version"]),
        html.escape(doc["machine"]["cpu"]), doc["machine"]["cpus"],
        p["fma_gflops_1"], p["fma_gflops_n"], p["threads"], p["read_gbs_1"], p["read_gbs_n"],
-       p["threads"], doc["reps"], html.escape(doc["machine"]["loadavg"]), svg_chart(doc["results"]), html.escape(text_table))
+       p["threads"], doc["reps"], html.escape(doc["machine"]["loadavg"]), svg_chart(doc["results"]),
+       svg_chart([dict(r, wasm_ratio=1 / r["web_speedup"]) for r in doc["results"]
+                  if r.get("web_speedup")], "wasm_ratio",
+                 "ODIN-WASM time / ORT-web time (log scale; left of 1: ODIN faster)"),
+       html.escape(text_table))
     with open(path, "w") as f:
         f.write(body)
 
 
 def ort_version(out):
-    try:
-        with open(os.path.join(out, "node_modules", "onnxruntime-node", "package.json")) as f:
-            return json.load(f)["version"]
-    except (OSError, KeyError, ValueError):
-        return "unknown"
+    for pkg in ("onnxruntime-node", "onnxruntime-web"):
+        try:
+            with open(os.path.join(out, "node_modules", pkg, "package.json")) as f:
+                return json.load(f)["version"]
+        except (OSError, KeyError, ValueError):
+            pass
+    return "unknown"
 
 
 def main():
