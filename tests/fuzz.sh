@@ -58,6 +58,27 @@ np.save(d + "/f16f.npy", np.asfortranarray(np.ones((2, 3), dtype=np.float16)))
 np.save(d + "/bool.npy", np.array([True, False]))
 PY
         ;;
+    safetensors)
+        /usr/bin/python3 - "$2" <<'PY' 2>/dev/null || true
+import json, struct, sys
+import numpy as np
+d = sys.argv[1]
+def save(name, tensors, meta=None):
+    hdr, blobs, off = {}, [], 0
+    if meta: hdr["__metadata__"] = meta
+    for k, a in tensors.items():
+        b = a.tobytes()
+        dt = {"float32": "F32", "float16": "F16", "int64": "I64", "uint8": "U8"}[str(a.dtype)]
+        hdr[k] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(hdr).encode()
+    open(d + "/" + name, "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+save("one.safetensors", {"w": np.arange(6, dtype=np.float32).reshape(2, 3)})
+save("mixed.safetensors", {"a": np.ones(3, np.float16), "b": np.array([1, -2], np.int64),
+     "c": np.zeros((0, 2), np.uint8)}, {"format": "pt"})
+PY
+        ;;
     esac
 }
 
