@@ -322,6 +322,30 @@ odin_status odin_lm_runner_create(const odin_graph *g, const odin_lm_layout *lay
     return ODIN_OK;
 }
 
+odin_status odin_lm_layout_resolve(const odin_graph *g, odin_lm_layout *layout) {
+    if (!layout->logits_rows_unknown) return ODIN_OK;
+    odin_value *vals = calloc((size_t)g->n_inputs + 1, sizeof *vals);
+    odin_graph *c = NULL;
+    odin_status st = vals ? clone_graph(g, &c) : odin_errorf("out of memory");
+    if (!st) {
+        input_shapes(g, layout, 2, vals);
+        st = odin_specialize_inputs(c, vals);
+    }
+    if (!st) {
+        const odin_tensor *t = &c->tensors[c->outputs[layout->logits]];
+        if (t->rank != 3 || (t->dims[1] != 1 && t->dims[1] != 2))
+            st = odin_errorf("%s: output 'logits' of a 2-token run is not [1,1,vocab] or "
+                             "[1,2,vocab]", g->name ? g->name : "graph");
+        else {
+            layout->all_logits = t->dims[1] == 2;
+            layout->logits_rows_unknown = false;
+        }
+    }
+    odin_graph_free(c);
+    free(vals);
+    return st;
+}
+
 odin_status odin_lm_session_open(const odin_graph *g, const odin_engine_options *eo,
                                  const odin_session_options *so, bool strict,
                                  odin_session **out) {
@@ -329,7 +353,8 @@ odin_status odin_lm_session_open(const odin_graph *g, const odin_engine_options 
     odin_lm_layout layout;
     ODIN_TRY(odin_lm_layout_of(g, strict, &layout));
     odin_lm_runner runner;
-    odin_status st = odin_lm_runner_create(g, &layout, eo, &runner);
+    odin_status st = odin_lm_layout_resolve(g, &layout);
+    if (!st) st = odin_lm_runner_create(g, &layout, eo, &runner);
     if (!st) st = odin_session_create(&layout, runner, so, out);
     odin_lm_layout_free(&layout);
     return st;

@@ -15,7 +15,11 @@
 odin_status odin_lm_runner_create(const odin_graph *g, const odin_lm_layout *layout,
                                   const odin_engine_options *o, odin_lm_runner *out);
 
-/* Layout + runner + session in one call; g must outlive the session. strict: a state
+/* Settle layout->all_logits when g's logits rows are not inferred (logits_rows_unknown):
+ * specialize a copy of g to two tokens and look. */
+odin_status odin_lm_layout_resolve(const odin_graph *g, odin_lm_layout *layout);
+
+/* Layout (resolved) + runner + session in one call; g must outlive the session. strict: a state
  * pair that breaks the in-place rule is an error instead of a double-buffered pair. */
 odin_status odin_lm_session_open(const odin_graph *g, const odin_engine_options *eo,
                                  const odin_session_options *so, bool strict,

@@ -186,6 +186,7 @@ static odin_status check_logits(const odin_graph *g, const odin_tensor *t, odin_
                            odin_dtype_name(t->dtype), shape);
     l->vocab = t->dims[2];
     l->all_logits = l->fixed_seq == 0 && t->dims[1] != 1;
+    l->logits_rows_unknown = l->all_logits && t->dims[1] < 0 && !t->dim_params[1];
     int64_t meta_vocab;
     ODIN_TRY(meta_int(g, "odin.vocab", &meta_vocab));
     if (meta_vocab && meta_vocab != l->vocab)

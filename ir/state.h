@@ -46,6 +46,8 @@ typedef struct odin_lm_layout {
     int logits;       /* output: f32 [1, 1, vocab] or [1, seq, vocab] */
     int64_t vocab;
     bool all_logits;  /* logits hold every token's row, not only the last one */
+    bool logits_rows_unknown; /* the graph's logits dim 1 is not inferred: all_logits is a
+                               * guess until odin_lm_layout_resolve (codegen/session_jit.h) */
     int64_t fixed_seq; /* 0: seq is symbolic (any chunk length); 1: decode-only graph */
     int64_t max_ctx;  /* odin.max_ctx (KV-cache rows), 0 when the graph has none */
     int n_state;
