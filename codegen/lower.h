@@ -71,6 +71,7 @@ extern const odin_lowering odin_lowerings_reduce[];
 extern const odin_lowering odin_lowerings_norm[];
 extern const odin_lowering odin_lowerings_lm[];
 extern const odin_lowering odin_lowerings_misc[];
+extern const odin_lowering odin_lowerings_misc_elem[];
 
 /* Address of tensor t in the current function (from the plan and the base pointers). */
 LLVMValueRef odin_tensor_ptr(odin_lower_ctx *ctx, int t);

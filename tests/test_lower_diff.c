@@ -1,0 +1,414 @@
+/* Differential test of the op lowerings: every op with a compiled lowering runs through
+ * the JIT and the reference interpreter (its eval) on seeded random inputs of several
+ * shapes (1, 3, 7, 17, 33, 130 elements on the innermost dim, so vector loops run their
+ * tails), and the results must agree. The spec table below names an op's cases; an op
+ * that has a lowering (odin_lowering_find / odin_op_lowering_state) but neither a spec
+ * here nor an entry in `covered_elsewhere` (the other codegen tests) FAILS the test, so
+ * coverage of every lowered op is enforced.
+ *
+ * Tolerances, as max |jit - ref| / (1 + |ref|): 0 (bit-exact) for data movement, integer
+ * ops, comparisons, selects, and float ops whose f32 result is the correctly rounded
+ * double result (add, mul, div, sqrt, cumsum in double); 2e-6 for the branch-free mathlib
+ * functions (exp, log, tanh, erf, sin, ...) and compositions of them (Selu, Mish, ...);
+ * 1e-5 for Pow. */
+#include <string.h>
+
+#include "../codegen/lower_query.h"
+#include "codegen_check.h"
+
+static const int64_t sizes[] = {1, 3, 7, 17, 33, 130};
+#define N_SIZES (int)(sizeof sizes / sizeof sizes[0])
+
+static check_opts opts(double tol, int64_t lo, int64_t hi) {
+    check_opts o = check_defaults();
+    o.tol = tol;
+    if (hi > lo) o.int_lo = lo, o.int_hi = hi;
+    return o;
+}
+
+/* ---- elementwise ops: one node, inputs [2, n] (input 1 broadcast as [n]) ---- */
+
+typedef struct ew_spec {
+    const char *op;
+    int arity;
+    odin_dtype in, in2; /* in2: dtype of inputs after the first (ODIN_UNDEFINED: same) */
+    double tol;
+    int64_t lo, hi;     /* integer input range (hi <= lo: the harness default) */
+    odin_attr attr;     /* one attribute (name NULL: none) */
+    bool ties;          /* small-integer floats, so comparisons see equal values */
+} ew_spec;
+
+#define A_NONE ((odin_attr){0})
+static const ew_spec ew_specs[] = {
+    {"Add", 2, ODIN_F32, 0, 0}, {"Add", 2, ODIN_I32, 0, 0},
+    {"Sub", 2, ODIN_F32, 0, 0}, {"Sub", 2, ODIN_I64, 0, 0},
+    {"Mul", 2, ODIN_F32, 0, 0}, {"Mul", 2, ODIN_I16, 0, 0},
+    {"Div", 2, ODIN_F32, 0, 0}, {"Div", 2, ODIN_I32, 0, 0, 1, 100},
+    {"Max", 3, ODIN_F32, 0, 0}, {"Max", 2, ODIN_I64, 0, 0},
+    {"Min", 3, ODIN_F32, 0, 0}, {"Min", 2, ODIN_U8, 0, 0, 0, 255},
+    {"Sum", 3, ODIN_F32, 0, 0, 0, 0, A_NONE, false}, {"Mean", 3, ODIN_F32, 0, 2e-7},
+    {"Neg", 1, ODIN_F32, 0, 0}, {"Neg", 1, ODIN_I32, 0, 0},
+    {"Abs", 1, ODIN_F32, 0, 0}, {"Abs", 1, ODIN_I8, 0, 0},
+    {"Relu", 1, ODIN_F32, 0, 0}, {"Relu", 1, ODIN_I32, 0, 0},
+    {"LeakyRelu", 1, ODIN_F32, 0, 0, 0, 0, ODIN_ATTR_F("alpha", 0.1f)},
+    {"PRelu", 2, ODIN_F32, 0, 0},
+    {"Exp", 1, ODIN_F32, 0, 2e-6}, {"Log", 1, ODIN_F32, 0, 2e-6}, {"Tanh", 1, ODIN_F32, 0, 2e-6},
+    {"Sigmoid", 1, ODIN_F32, 0, 2e-6}, {"Erf", 1, ODIN_F32, 0, 2e-6},
+    {"Softplus", 1, ODIN_F32, 0, 2e-6}, {"Sin", 1, ODIN_F32, 0, 2e-6}, {"Cos", 1, ODIN_F32, 0, 2e-6},
+    {"Sqrt", 1, ODIN_F32, 0, 0}, {"Floor", 1, ODIN_F32, 0, 0}, {"Ceil", 1, ODIN_F32, 0, 0},
+    {"Round", 1, ODIN_F32, 0, 0}, {"Reciprocal", 1, ODIN_F32, 0, 0},
+    {"Softsign", 1, ODIN_F32, 0, 2e-7}, {"Identity", 1, ODIN_I64, 0, 0},
+    {"Gelu", 1, ODIN_F32, 0, 2e-6}, {"Elu", 1, ODIN_F32, 0, 2e-6},
+    {"HardSigmoid", 1, ODIN_F32, 0, 2e-7}, {"HardSwish", 1, ODIN_F32, 0, 2e-7},
+    {"Pow", 2, ODIN_F32, 0, 1e-5},
+    {"Equal", 2, ODIN_F32, 0, 0, 0, 0, A_NONE, true}, {"Equal", 2, ODIN_I32, 0, 0, -3, 3},
+    {"Less", 2, ODIN_F32, 0, 0, 0, 0, A_NONE, true}, {"Less", 2, ODIN_U16, 0, 0, 0, 5},
+    {"Greater", 2, ODIN_F32, 0, 0, 0, 0, A_NONE, true},
+    {"LessOrEqual", 2, ODIN_I64, 0, 0, -3, 3},
+    {"GreaterOrEqual", 2, ODIN_F32, 0, 0, 0, 0, A_NONE, true},
+    {"Not", 1, ODIN_BOOL, 0, 0}, {"And", 2, ODIN_BOOL, 0, 0}, {"Or", 2, ODIN_BOOL, 0, 0},
+    {"Xor", 2, ODIN_BOOL, 0, 0},
+    {"Where", 3, ODIN_BOOL, ODIN_F32, 0}, {"Where", 3, ODIN_BOOL, ODIN_I64, 0},
+    {"Cast", 1, ODIN_F32, 0, 0, 0, 0, ODIN_ATTR_I("to", 6 /* INT32 */)},
+    {"Cast", 1, ODIN_I64, 0, 0, 0, 0, ODIN_ATTR_I("to", 1 /* FLOAT */)},
+    {"Cast", 1, ODIN_F32, 0, 0, 0, 0, ODIN_ATTR_I("to", 9 /* BOOL */)},
+    {"Clip", 3, ODIN_F32, 0, 0, 0, 0, A_NONE, true},
+    /* lowered in codegen/lower_misc_elem.c */
+    {"Sign", 1, ODIN_F32, 0, 0, 0, 0, A_NONE, true}, {"Sign", 1, ODIN_I32, 0, 0},
+    {"Mod", 2, ODIN_F32, 0, 0}, {"Mod", 2, ODIN_F32, 0, 0, 0, 0, ODIN_ATTR_I("fmod", 1)},
+    {"Mod", 2, ODIN_I32, 0, 0, 1, 50}, {"Mod", 2, ODIN_I64, 0, 0, 1, 50, ODIN_ATTR_I("fmod", 1)},
+    {"BitShift", 2, ODIN_U8, 0, 0, 0, 12, ODIN_ATTR_S("direction", "LEFT")},
+    {"BitShift", 2, ODIN_U32, 0, 0, 0, 40, ODIN_ATTR_S("direction", "RIGHT")},
+    {"IsNaN", 1, ODIN_F32, 0, 0}, {"IsInf", 1, ODIN_F32, 0, 0},
+    {"ThresholdedRelu", 1, ODIN_F32, 0, 0, 0, 0, ODIN_ATTR_F("alpha", 0.5f)},
+    {"Shrink", 1, ODIN_F32, 0, 0, 0, 0, ODIN_ATTR_F("lambd", 0.7f)},
+    {"Selu", 1, ODIN_F32, 0, 2e-6}, {"Celu", 1, ODIN_F32, 0, 2e-6, 0, 0, ODIN_ATTR_F("alpha", 0.6f)},
+    {"Mish", 1, ODIN_F32, 0, 2e-6}, {"Sinh", 1, ODIN_F32, 0, 2e-6}, {"Cosh", 1, ODIN_F32, 0, 2e-6},
+    {"CastLike", 2, ODIN_F32, ODIN_I64, 0},
+};
+#define N_EW (int)(sizeof ew_specs / sizeof ew_specs[0])
+
+static void ew_case(const ew_spec *s, int64_t n) {
+    odin_graph *g = odin_graph_new("ew");
+    int ins[3];
+    int64_t d2[2] = {2, n}, d1[1] = {n};
+    for (int i = 0; i < s->arity; i++) {
+        odin_dtype t = i > 0 && s->in2 ? s->in2 : s->in;
+        char name[8];
+        snprintf(name, sizeof name, "x%d", i);
+        /* Clip's bounds are scalars; the rest broadcast a row */
+        if (!strcmp(s->op, "Clip") && i > 0) ins[i] = odin_scalar_f32(g, name, i == 1 ? -1.0f : 1.0f);
+        else ins[i] = odin_input(g, name, t, i == 1 ? 1 : 2, i == 1 ? d1 : d2);
+    }
+    odin_output(g, odin_build(g, s->op, ins, s->arity, &s->attr, s->attr.name ? 1 : 0, 1, NULL), "y");
+    check_opts o = opts(s->tol, s->lo, s->hi);
+    o.float_ties = s->ties;
+    if (s->in == ODIN_U8 || s->in == ODIN_U16 || s->in == ODIN_U32) {
+        if (o.int_lo < 0) o.int_lo = 0;
+    }
+    CHECK_GRAPH(g, o, "%s %s n=%lld", s->op, odin_dtype_name(s->in), (long long)n);
+}
+
+static void run_elementwise(const char *op) {
+    for (int i = 0; i < N_EW; i++)
+        if (!strcmp(ew_specs[i].op, op))
+            for (int k = 0; k < N_SIZES; k++) ew_case(&ew_specs[i], sizes[k]);
+}
+
+/* ---- kernels ---- */
+
+static void run_cumsum(const char *op) {
+    const odin_dtype ts[] = {ODIN_F32, ODIN_I32, ODIN_I64, ODIN_F64};
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 8; v++) {
+            odin_graph *g = odin_graph_new("cumsum");
+            int64_t xd[3] = {2, sizes[k], 3}, axis = v % 3 == 2 ? -1 : v % 3;
+            odin_dtype t = ts[v % 4];
+            int x = odin_input(g, "x", t, 3, xd);
+            int ins[2] = {x, odin_constant_i64(g, "axis", 0, NULL, &axis)};
+            odin_attr a[2] = {ODIN_ATTR_I("exclusive", v & 1), ODIN_ATTR_I("reverse", (v >> 1) & 1)};
+            odin_output(g, odin_build(g, op, ins, 2, a, 2, 1, NULL), "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "CumSum %s n=%lld axis %lld v%d", odin_dtype_name(t),
+                        (long long)sizes[k], (long long)axis, v);
+        }
+}
+
+static void run_trilu(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int64_t kk = -2; kk <= 3; kk += 5)
+            for (int up = 0; up < 2; up++) {
+                odin_graph *g = odin_graph_new("trilu");
+                int64_t xd[3] = {2, 5, sizes[k]};
+                odin_dtype t = up ? ODIN_F32 : ODIN_I16;
+                int x = odin_input(g, "x", t, 3, xd);
+                odin_output(g, odin_trilu(g, x, up, kk), "y");
+                check_opts o = opts(0, 0, 0);
+                CHECK_GRAPH(g, o, "Trilu %s n=%lld k=%lld up=%d", odin_dtype_name(t),
+                            (long long)sizes[k], (long long)kk, up);
+            }
+}
+
+/* Range needs a static output length, so its operands are constants the folder keeps
+ * (they are marked as plain constants of a node that is not folded: build it as-is). */
+static void run_range(const char *op) {
+    for (int k = 0; k < N_SIZES; k++) {
+        int64_t n = sizes[k];
+        odin_graph *g = odin_graph_new("range");
+        int64_t d1[1] = {n};
+        /* y = Range(0, n, 1) + x: the sum keeps Range's output live */
+        int64_t s = 0, l = n, d = 1;
+        int ins[3] = {odin_constant_i64(g, "s", 0, NULL, &s), odin_constant_i64(g, "l", 0, NULL, &l),
+                      odin_constant_i64(g, "d", 0, NULL, &d)};
+        int r = odin_build(g, op, ins, 3, NULL, 0, 1, NULL);
+        int x = odin_input(g, "x", ODIN_I64, 1, d1);
+        odin_output(g, odin_add(g, r, x), "y");
+        check_opts o = opts(0, 0, 0);
+        CHECK_GRAPH(g, o, "Range i64 n=%lld", (long long)n);
+
+        g = odin_graph_new("range_f");
+        float fs = -1.5f, fl = -1.5f + 0.25f * (float)n, fd = 0.25f;
+        int fins[3] = {odin_scalar_f32(g, "s", fs), odin_scalar_f32(g, "l", fl), odin_scalar_f32(g, "d", fd)};
+        r = odin_build(g, op, fins, 3, NULL, 0, 1, NULL);
+        x = odin_input(g, "x", ODIN_F32, 1, d1);
+        odin_output(g, odin_add(g, r, x), "y");
+        CHECK_GRAPH(g, o, "Range f32 n=%lld", (long long)n);
+    }
+}
+
+static void run_topk(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            int64_t n = sizes[k], kk = v == 0 ? 1 : v == 1 ? n : (n + 1) / 2;
+            odin_graph *g = odin_graph_new("topk");
+            int64_t xd[2] = {3, n};
+            odin_dtype t = v == 3 ? ODIN_I32 : ODIN_F32;
+            int x = odin_input(g, "x", t, 2, xd);
+            int ins[2] = {v == 2 ? odin_transpose(g, x, 2, (int64_t[]){1, 0}) : x,
+                          odin_constant_i64(g, "k", 1, (int64_t[]){1}, &kk)};
+            odin_attr a[2] = {ODIN_ATTR_I("axis", v == 2 ? 0 : -1), ODIN_ATTR_I("largest", v != 1)};
+            int outs[2];
+            odin_build(g, op, ins, 2, a, 2, 2, outs);
+            odin_output(g, outs[0], "values");
+            odin_output(g, outs[1], "indices");
+            check_opts o = opts(0, -5, 5);
+            o.float_ties = true; /* ties must keep the lower index first */
+            CHECK_GRAPH(g, o, "TopK %s n=%lld k=%lld v%d", odin_dtype_name(t), (long long)n,
+                        (long long)kk, v);
+        }
+}
+
+/* data [3, n] (or [n, 3]), indices in [-extent, extent) along the axis */
+static void run_elements(const char *op) {
+    bool scatter = !strcmp(op, "ScatterElements");
+    const char *reds[] = {"none", "add", "max", "mul"};
+    for (int k = 0; k < N_SIZES; k++)
+        for (int axis = 0; axis < 2; axis++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("elements");
+            int64_t xd[2] = {axis ? 3 : n, axis ? n : 3}, id[2] = {axis ? 3 : 2, axis ? 2 : 3};
+            int64_t extent = xd[axis];
+            odin_dtype t = (k & 1) ? ODIN_F32 : ODIN_I64;
+            if (scatter && k >= 2) t = ODIN_F32;
+            int x = odin_input(g, "x", t, 2, xd);
+            int idx = odin_input(g, "i", (k & 2) ? ODIN_I32 : ODIN_I64, 2, id);
+            odin_attr a[2] = {ODIN_ATTR_I("axis", axis ? -1 : 0),
+                              ODIN_ATTR_S("reduction", reds[scatter && k >= 2 ? k % 4 : 0])};
+            int ins[3] = {x, idx, scatter ? odin_input(g, "u", t, 2, id) : -1};
+            odin_output(g, odin_build(g, op, ins, scatter ? 3 : 2, a, scatter ? 2 : 1, 1, NULL), "y");
+            check_opts o = opts(0, -extent, extent);
+            CHECK_GRAPH(g, o, "%s %s n=%lld axis %d %s", op, odin_dtype_name(t), (long long)n, axis,
+                        scatter ? a[1].s : "");
+        }
+}
+
+/* GatherND: data [4, 3, n] (batch_dims 0 or 1), index tuples of 1 or 2 coordinates. The
+ * random indices use the smallest extent (4 or 3) as their range so every tuple is valid. */
+static void run_nd(const char *op) {
+    bool scatter = !strcmp(op, "ScatterND");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 3; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("nd");
+            int64_t xd[3] = {4, 3, n};
+            int b = !scatter && v == 2 ? 1 : 0, m = v == 1 ? 2 : 1;
+            int64_t id[3] = {4, 2, m};
+            int64_t ud[3];
+            int ur = 0;
+            for (int d = 0; d < 2; d++) ud[ur++] = id[d];
+            for (int d = m; d < 3; d++) ud[ur++] = xd[d];
+            odin_dtype t = v == 1 ? ODIN_I16 : ODIN_F32;
+            int x = odin_input(g, "x", t, 3, xd);
+            int idx = odin_input(g, "i", ODIN_I64, 3, id);
+            int ins[3] = {x, idx, scatter ? odin_input(g, "u", t, ur, ud) : -1};
+            odin_attr a[1] = {scatter ? ODIN_ATTR_S("reduction", v == 2 ? "add" : "none")
+                                      : ODIN_ATTR_I("batch_dims", b)};
+            odin_output(g, odin_build(g, op, ins, scatter ? 3 : 2, a, 1, 1, NULL), "y");
+            check_opts o = opts(0, -3, 3);
+            CHECK_GRAPH(g, o, "%s %s n=%lld v%d", op, odin_dtype_name(t), (long long)n, v);
+        }
+}
+
+static void run_onehot(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int axis = -1; axis <= 1; axis++) {
+            int64_t n = sizes[k], depth = 5;
+            odin_graph *g = odin_graph_new("onehot");
+            int64_t id[2] = {3, n};
+            odin_dtype it = axis == 0 ? ODIN_F32 : ODIN_I64;
+            float vals[2] = {-1.0f, 2.5f};
+            int ins[3] = {odin_input(g, "i", it, 2, id), odin_constant_i64(g, "depth", 0, NULL, &depth),
+                          odin_constant_f32(g, "v", 1, (int64_t[]){2}, vals)};
+            odin_attr a = ODIN_ATTR_I("axis", axis);
+            odin_output(g, odin_build(g, op, ins, 3, &a, 1, 1, NULL), "y");
+            check_opts o = opts(0, -7, 7); /* some indices out of range: all-off rows */
+            CHECK_GRAPH(g, o, "OneHot %s n=%lld axis %d", odin_dtype_name(it), (long long)n, axis);
+        }
+}
+
+static void run_depth_space(const char *op) {
+    bool d2s = !strcmp(op, "DepthToSpace");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 2; v++) {
+            int64_t w = sizes[k], bs = 2;
+            odin_graph *g = odin_graph_new("d2s");
+            int64_t xd[4] = {2, d2s ? 3 * bs * bs : 3, 3 * (d2s ? 1 : bs), w * (d2s ? 1 : bs)};
+            odin_dtype t = v ? ODIN_I8 : ODIN_F32;
+            int x = odin_input(g, "x", t, 4, xd);
+            odin_attr a[2] = {ODIN_ATTR_I("blocksize", bs), ODIN_ATTR_S("mode", v ? "CRD" : "DCR")};
+            odin_output(g, odin_build(g, op, &x, 1, a, d2s ? 2 : 1, 1, NULL), "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "%s %s w=%lld %s", op, odin_dtype_name(t), (long long)w, a[1].s);
+        }
+}
+
+static void run_eyelike(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int64_t kk = -1; kk <= 2; kk += 3) {
+            odin_graph *g = odin_graph_new("eyelike");
+            int64_t xd[2] = {4, sizes[k]};
+            int x = odin_input(g, "x", ODIN_F32, 2, xd);
+            odin_attr a[2] = {ODIN_ATTR_I("k", kk), ODIN_ATTR_I("dtype", kk > 0 ? 7 /* INT64 */ : 1 /* FLOAT */)};
+            int e = odin_build(g, op, &x, 1, a, 2, 1, NULL);
+            odin_output(g, e, "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "EyeLike n=%lld k=%lld", (long long)sizes[k], (long long)kk);
+        }
+}
+
+/* Shape / Size: their output feeds an Add with a graph input so it is not folded away. */
+static void run_shape_size(const char *op) {
+    for (int k = 0; k < N_SIZES; k++) {
+        odin_graph *g = odin_graph_new("shape");
+        int64_t xd[3] = {2, 3, sizes[k]};
+        int x = odin_input(g, "x", ODIN_F32, 3, xd);
+        int s = odin_build(g, op, &x, 1, NULL, 0, 1, NULL);
+        int64_t od[1] = {3};
+        int z = odin_input(g, "z", ODIN_I64, strcmp(op, "Size") ? 1 : 0, od);
+        odin_output(g, odin_add(g, s, z), "y");
+        check_opts o = opts(0, 0, 0);
+        CHECK_GRAPH(g, o, "%s n=%lld", op, (long long)sizes[k]);
+    }
+}
+
+typedef struct lower_spec {
+    const char *op;
+    void (*run)(const char *op);
+} lower_spec;
+
+static const lower_spec specs[] = {
+    {"CumSum", run_cumsum},         {"Trilu", run_trilu},
+    {"Range", run_range},           {"TopK", run_topk},
+    {"GatherElements", run_elements}, {"ScatterElements", run_elements},
+    {"GatherND", run_nd},           {"ScatterND", run_nd},
+    {"OneHot", run_onehot},         {"DepthToSpace", run_depth_space},
+    {"SpaceToDepth", run_depth_space}, {"EyeLike", run_eyelike},
+    {"Shape", run_shape_size},      {"Size", run_shape_size},
+};
+#define N_SPECS (int)(sizeof specs / sizeof specs[0])
+
+/* Lowered ops whose differential tests live in another file (same harness). */
+static const struct {
+    const char *op, *where;
+} covered_elsewhere[] = {
+    {"MatMul", "test_codegen_linalg.c"}, {"Gemm", "test_codegen_linalg.c"},
+    {"Conv", "test_codegen_linalg.c"}, {"MaxPool", "test_codegen_linalg.c"},
+    {"AveragePool", "test_codegen_linalg.c"}, {"GlobalAveragePool", "test_codegen_linalg.c"},
+    {"GlobalMaxPool", "test_codegen_linalg.c"},
+    {"Reshape", "test_codegen_movement.c"}, {"Flatten", "test_codegen_movement.c"},
+    {"Squeeze", "test_codegen_movement.c"}, {"Unsqueeze", "test_codegen_movement.c"},
+    {"Transpose", "test_codegen_movement.c"}, {"Concat", "test_codegen_movement.c"},
+    {"Split", "test_codegen_movement.c"}, {"Slice", "test_codegen_movement.c"},
+    {"Expand", "test_codegen_movement.c"}, {"Tile", "test_codegen_movement.c"},
+    {"Pad", "test_codegen_movement.c"}, {"Gather", "test_codegen_movement.c"},
+    {"ReduceSum", "test_codegen_reduce.c"}, {"ReduceMean", "test_codegen_reduce.c"},
+    {"ReduceMax", "test_codegen_reduce.c"}, {"ReduceMin", "test_codegen_reduce.c"},
+    {"ReduceProd", "test_codegen_reduce.c"}, {"ReduceSumSquare", "test_codegen_reduce.c"},
+    {"ReduceLogSum", "test_codegen_reduce.c"}, {"ReduceL1", "test_codegen_reduce.c"},
+    {"ReduceL2", "test_codegen_reduce.c"}, {"ArgMax", "test_codegen_reduce.c"},
+    {"ArgMin", "test_codegen_reduce.c"}, {"Softmax", "test_codegen_reduce.c"},
+    {"LogSoftmax", "test_codegen_reduce.c"}, {"Hardmax", "test_codegen_reduce.c"},
+    {"LayerNormalization", "test_codegen_reduce.c"}, {"RMSNormalization", "test_codegen_reduce.c"},
+    {"BatchNormalization", "test_codegen_reduce.c"},
+    {"InstanceNormalization", "test_codegen_reduce.c"},
+    {"GroupNormalization", "test_codegen_reduce.c"},
+    /* language-model ops: whole models through JIT sessions against odin_interpret */
+    {"ai.odin::TokenShift", "test_session.c (rwkv6)"}, {"ai.odin::WKV6", "test_session.c (rwkv6)"},
+    {"ai.odin::RoPE", "test_session.c"}, {"ai.odin::CachedAttention", "test_session.c"},
+    {"ai.odin::PositionIds", "test_session.c"},
+};
+#define N_ELSEWHERE (int)(sizeof covered_elsewhere / sizeof covered_elsewhere[0])
+
+static bool has_ew_spec(const char *op) {
+    for (int i = 0; i < N_EW; i++)
+        if (!strcmp(ew_specs[i].op, op)) return true;
+    return false;
+}
+
+static const lower_spec *find_spec(const char *op) {
+    for (int i = 0; i < N_SPECS; i++)
+        if (!strcmp(specs[i].op, op)) return &specs[i];
+    return NULL;
+}
+
+static bool covered_in_other_test(const odin_op_def *d) {
+    char name[128];
+    snprintf(name, sizeof name, "%s%s%s", d->domain, *d->domain ? "::" : "", d->name);
+    for (int i = 0; i < N_ELSEWHERE; i++)
+        if (!strcmp(covered_elsewhere[i].op, name)) return true;
+    return false;
+}
+
+/* Every op the compiler lowers has a spec here or a test elsewhere. */
+static void test_every_lowered_op_has_a_spec(void) {
+    int n, lowered = 0, missing = 0;
+    const odin_op_def *const *defs = odin_op_all(&n);
+    for (int i = 0; i < n; i++) {
+        const odin_op_def *d = defs[i];
+        if (odin_op_lowering_state(d) == ODIN_LOWERING_NONE) continue;
+        lowered++;
+        if (((!*d->domain) && (find_spec(d->name) || has_ew_spec(d->name))) || covered_in_other_test(d)) continue;
+        missing++;
+        CHECK(false, "op %s%s%s has a lowering but no differential test spec", d->domain,
+              *d->domain ? "::" : "", d->name);
+    }
+    printf("  %d lowered ops, %d without a spec\n", lowered, missing);
+}
+
+/* Run every spec'd op (elementwise table and kernel table) once. */
+static void test_specs(void) {
+    const char *only = getenv("LOWER_DIFF_OP"); /* debugging: one op */
+    for (int i = 0; i < N_EW; i++) {
+        if (i > 0 && !strcmp(ew_specs[i - 1].op, ew_specs[i].op)) continue;
+        if (only && strcmp(only, ew_specs[i].op)) continue;
+        run_elementwise(ew_specs[i].op);
+    }
+    for (int i = 0; i < N_SPECS; i++)
+        if (!only || !strcmp(only, specs[i].op)) specs[i].run(specs[i].op);
+}
+
+int main(void) {
+    RUN(test_every_lowered_op_has_a_spec);
+    RUN(test_specs);
+    TEST_DONE();
+}
