@@ -1,4 +1,811 @@
-/* codegen/lower_lm.c — compiled kernels for the language-model ops (ops/lm.c). */
-#include "lower.h"
+/* codegen/lower_lm.c — compiled kernels for the language-model ops (ops/lm.c, contract in
+ * docs/language-models.md): TokenShift, WKV6 (sequential decode and chunked prefill),
+ * RoPE (sin/cos computed in the kernel), CachedAttention (flash-style online softmax over
+ * the KV cache, pos read at run time) and PositionIds. All f32 (positions int64).
+ *
+ * Explicit vectors: rows of N (or D) floats are held as "segments" of the target's vector
+ * width, the last one masked, so a WKV6 state row or an attention accumulator stays in
+ * registers while the loops around it run. Element-wise helper loops (decays, sin/cos
+ * tables, exp of scores) are plain scalar loops over the mathlib, which LLVM vectorizes.
+ *
+ * In-place state: state outputs may be the very buffers of the state inputs (a session
+ * passes one buffer for both). Every kernel reads a state element before it writes the
+ * same element and never reads it again afterwards; when the buffers differ the first pass
+ * reads the input and writes the output, so no separate copy is needed (the KV caches
+ * are copied first, since most of their rows are only carried over). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
 
-const odin_lowering odin_lowerings_lm[] = {{NULL}};
+#include "lower_gemm.h"
+#include "lower_util.h"
+#include "mathlib.h"
+
+#define MAX_SEGS 256 /* vectors per row: N (or D) <= 1024 floats, 4 lanes at least */
+
+/* ---- small IR helpers (vectors, pointers, branches) ---- */
+
+static const odin_tensor *tin(const odin_graph *g, int node, int i) {
+    int t = odin_node_in(g, node, i);
+    return t >= 0 ? &g->tensors[t] : NULL;
+}
+
+static const odin_tensor *tout(const odin_graph *g, int node, int i) {
+    const odin_node *n = &g->nodes[node];
+    return i < n->n_outputs && n->outputs[i] >= 0 ? &g->tensors[n->outputs[i]] : NULL;
+}
+
+static bool is_f32(const odin_tensor *t, int rank) {
+    if (!t || t->dtype != ODIN_F32 || t->rank != rank) return false;
+    for (int d = 0; d < rank; d++)
+        if (t->dims[d] < 0) return false;
+    return true;
+}
+
+static bool is_pos(const odin_tensor *t) {
+    return t && t->dtype == ODIN_I64 && t->rank <= 1 && odin_tensor_numel(t) == 1;
+}
+
+static int vector_lanes(odin_lower_ctx *c) {
+    int vl = odin_target_vector_floats(c->target);
+    return vl < 1 ? 4 : vl;
+}
+
+static LLVMValueRef fp(odin_lower_ctx *c, LLVMValueRef base, LLVMValueRef idx) {
+    return odin_gep(c, c->t_f32, base, idx);
+}
+
+static LLVMValueRef fpc(odin_lower_ctx *c, LLVMValueRef base, int64_t idx) {
+    return idx ? fp(c, base, odin_i64(c, idx)) : base;
+}
+
+static LLVMValueRef add64(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b) {
+    return LLVMBuildNSWAdd(c->b, a, b, "");
+}
+
+static LLVMValueRef mul64(odin_lower_ctx *c, LLVMValueRef a, int64_t k) { return odin_mul_i64(c, a, k); }
+
+static LLVMValueRef lf(odin_lower_ctx *c, LLVMValueRef base, LLVMValueRef idx) {
+    return odin_load(c, c->t_f32, base, idx);
+}
+
+static LLVMValueRef splat(odin_lower_ctx *c, LLVMTypeRef vt, LLVMValueRef s) {
+    unsigned n = LLVMGetVectorSize(vt);
+    LLVMValueRef v = LLVMBuildInsertElement(c->b, LLVMGetPoison(vt), s, LLVMConstInt(c->t_i32, 0, 0), "");
+    return LLVMBuildShuffleVector(c->b, v, LLVMGetPoison(vt), LLVMConstNull(LLVMVectorType(c->t_i32, n)), "");
+}
+
+static LLVMValueRef masked_call(odin_lower_ctx *c, const char *name, LLVMTypeRef vt, LLVMValueRef *args) {
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMTypeRef tys[2] = {vt, c->t_ptr};
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(c->m, id, tys, 2);
+    return LLVMBuildCall2(c->b, LLVMIntrinsicGetType(c->c, id, tys, 2), fn, args, 4, "");
+}
+
+static LLVMValueRef lane_mask(odin_lower_ctx *c, int n, int active) {
+    LLVMValueRef bits[64];
+    for (int i = 0; i < n; i++) bits[i] = LLVMConstInt(c->t_i1, i < active, 0);
+    return LLVMConstVector(bits, (unsigned)n);
+}
+
+/* `lanes` leading floats at p as a vector (masked when partial; never reads past them). */
+static LLVMValueRef vload(odin_lower_ctx *c, LLVMTypeRef vt, LLVMValueRef p, int lanes) {
+    int n = (int)LLVMGetVectorSize(vt);
+    if (lanes >= n) {
+        LLVMValueRef l = LLVMBuildLoad2(c->b, vt, p, "");
+        LLVMSetAlignment(l, 4);
+        return l;
+    }
+    LLVMValueRef args[4] = {p, LLVMConstInt(c->t_i32, 4, 0), lane_mask(c, n, lanes), LLVMConstNull(vt)};
+    return masked_call(c, "llvm.masked.load", vt, args);
+}
+
+static void vstore(odin_lower_ctx *c, LLVMValueRef v, LLVMValueRef p, int lanes) {
+    int n = (int)LLVMGetVectorSize(LLVMTypeOf(v));
+    if (lanes >= n) {
+        LLVMSetAlignment(LLVMBuildStore(c->b, v, p), 4);
+        return;
+    }
+    LLVMValueRef args[4] = {v, p, LLVMConstInt(c->t_i32, 4, 0), lane_mask(c, n, lanes)};
+    masked_call(c, "llvm.masked.store", LLVMTypeOf(v), args);
+}
+
+static LLVMValueRef mulf(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFMul(c->b, a, b, ""); }
+
+/* A row of n floats cut into vectors of vl lanes; segment s starts at s*vl. */
+typedef struct segs {
+    int n, vl, count;
+    LLVMTypeRef vt;
+} segs;
+
+static segs make_segs(odin_lower_ctx *c, int64_t n) {
+    segs s = {.n = (int)n, .vl = vector_lanes(c)};
+    s.count = (int)((n + s.vl - 1) / s.vl);
+    s.vt = LLVMVectorType(c->t_f32, (unsigned)s.vl);
+    return s;
+}
+
+static int seg_lanes(const segs *s, int i) {
+    int left = s->n - i * s->vl;
+    return left < s->vl ? left : s->vl;
+}
+
+static LLVMValueRef seg_load(odin_lower_ctx *c, const segs *s, LLVMValueRef row, int i) {
+    return vload(c, s->vt, fpc(c, row, (int64_t)i * s->vl), seg_lanes(s, i));
+}
+
+static void seg_store(odin_lower_ctx *c, const segs *s, LLVMValueRef v, LLVMValueRef row, int i) {
+    vstore(c, v, fpc(c, row, (int64_t)i * s->vl), seg_lanes(s, i));
+}
+
+/* Stack array of n floats in the current function's entry block. */
+static LLVMValueRef scratch(odin_lower_ctx *c, int64_t n, const char *name) {
+    return odin_entry_alloca(c, LLVMArrayType2(c->t_f32, (uint64_t)(n ? n : 1)), name);
+}
+
+/* A loop-carried value held in an entry alloca (mem2reg turns it into a phi). */
+static LLVMValueRef var(odin_lower_ctx *c, LLVMTypeRef ty, LLVMValueRef init) {
+    LLVMValueRef a = odin_entry_alloca(c, ty, "var");
+    LLVMBuildStore(c->b, init, a);
+    return a;
+}
+
+static LLVMValueRef get(odin_lower_ctx *c, LLVMValueRef a) {
+    return LLVMBuildLoad2(c->b, LLVMGetAllocatedType(a), a, "");
+}
+
+static LLVMBasicBlockRef if_begin(odin_lower_ctx *c, LLVMValueRef cond) {
+    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->c, c->fn, "then");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, c->fn, "join");
+    LLVMBuildCondBr(c->b, cond, then, join);
+    LLVMPositionBuilderAtEnd(c->b, then);
+    return join;
+}
+
+static void if_end(odin_lower_ctx *c, LLVMBasicBlockRef join) {
+    LLVMBuildBr(c->b, join);
+    LLVMPositionBuilderAtEnd(c->b, join);
+}
+
+static LLVMValueRef load_pos(odin_lower_ctx *c, int input) {
+    return odin_load(c, c->t_i64, c->in[input], odin_i64(c, 0));
+}
+
+/* Bad run-time input (`bad` true): in the JIT the node's eval runs and reports the precise
+ * error (odin_program_run returns it); compiled without fallbacks (AOT, WASM) the kernel
+ * returns code 2, which the runtime reports as a failed run, and writes nothing. */
+static void bad_input_exit(odin_lower_ctx *c, LLVMValueRef bad) {
+    if (c->allow_fallback) {
+        odin_emit_error_exit(c, bad);
+        return;
+    }
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->c, c->fn, "bad_input");
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(c->c, c->fn, "input_ok");
+    LLVMBuildCondBr(c->b, bad, fail, ok);
+    LLVMPositionBuilderAtEnd(c->b, fail);
+    LLVMBuildRet(c->b, LLVMConstInt(c->t_i32, 2, 0));
+    LLVMPositionBuilderAtEnd(c->b, ok);
+}
+
+/* body over [0, n), split across threads when `bytes` of work make it worth it */
+static odin_status run_range(odin_lower_ctx *c, int64_t n, int64_t bytes, odin_range_body_fn body,
+                             void *user) {
+    if (n >= 2 && bytes >= ODIN_PARALLEL_MIN_BYTES) return odin_parallel_range(c, n, 1, body, user);
+    return body(c, odin_i64(c, 0), odin_i64(c, n), user);
+}
+
+/* dst[0..n) = src[0..n) (a plain loop: LLVM makes it a vector copy) */
+static void copy_floats(odin_lower_ctx *c, LLVMValueRef dst, LLVMValueRef src, int64_t n) {
+    odin_loop l;
+    LLVMValueRef i = odin_loop_begin(c, &l, odin_i64(c, 0), odin_i64(c, n), 1, "cp");
+    odin_store(c, lf(c, src, i), dst, i);
+    odin_loop_end(c, &l);
+}
+
+/* ---- TokenShift ---- */
+
+static bool accept_tokenshift(const odin_graph *g, int node) {
+    const odin_tensor *x = tin(g, node, 0), *s = tin(g, node, 1);
+    return is_f32(x, 3) && is_f32(s, 2) && x->dims[1] >= 1 && s->dims[0] == x->dims[0] &&
+           s->dims[1] == x->dims[2] && tout(g, node, 0) && tout(g, node, 1);
+}
+
+static odin_status l_tokenshift(odin_lower_ctx *c) {
+    const int64_t *d = tin(c->g, c->node, 0)->dims;
+    int64_t B = d[0], T = d[1], C = d[2];
+    odin_loop lb;
+    LLVMValueRef b = odin_loop_begin(c, &lb, odin_i64(c, 0), odin_i64(c, B), 1, "b");
+    LLVMValueRef x = fp(c, c->in[0], mul64(c, b, T * C)), y = fp(c, c->out[0], mul64(c, b, T * C));
+    LLVMValueRef s = fp(c, c->in[1], mul64(c, b, C)), s_out = fp(c, c->out[1], mul64(c, b, C));
+    copy_floats(c, y, s, C); /* reads the old state before s_out (maybe the same) is written */
+    copy_floats(c, fpc(c, y, C), x, (T - 1) * C);
+    copy_floats(c, s_out, fpc(c, x, (T - 1) * C), C);
+    odin_loop_end(c, &lb);
+    return ODIN_OK;
+}
+
+/* ---- PositionIds ---- */
+
+static bool accept_posids(const odin_graph *g, int node) {
+    const odin_tensor *y = tout(g, node, 0);
+    return is_pos(tin(g, node, 1)) && y && y->dtype == ODIN_I64 && y->rank == 1 && y->dims[0] >= 0;
+}
+
+static odin_status l_posids(odin_lower_ctx *c) {
+    int64_t T = tout(c->g, c->node, 0)->dims[0];
+    LLVMValueRef pos = load_pos(c, 1);
+    odin_loop l;
+    LLVMValueRef t = odin_loop_begin(c, &l, odin_i64(c, 0), odin_i64(c, T), 1, "t");
+    LLVMBuildStore(c->b, add64(c, pos, t), LLVMBuildGEP2(c->b, c->t_i64, c->out[0], &t, 1, ""));
+    odin_loop_end(c, &l);
+    return ODIN_OK;
+}
+
+/* ---- RoPE ---- */
+
+typedef struct rope_user {
+    int64_t B, T, H, D, rd, half;
+    bool interleaved;
+    LLVMValueRef inv_freq; /* global [half x double]: theta^(-2i/rd) */
+} rope_user;
+
+static bool rope_plan(const odin_graph *g, int node, rope_user *u) {
+    const odin_node *n = &g->nodes[node];
+    const odin_tensor *x = tin(g, node, 0);
+    if (!is_f32(x, 4) || !is_pos(tin(g, node, 1)) || !tout(g, node, 0)) return false;
+    memset(u, 0, sizeof *u);
+    u->B = x->dims[0], u->T = x->dims[1], u->H = x->dims[2], u->D = x->dims[3];
+    u->rd = odin_attr_i(n, "rotary_dim");
+    if (u->rd == 0) u->rd = u->D;
+    u->half = u->rd / 2;
+    u->interleaved = odin_attr_i(n, "interleaved") != 0;
+    return u->rd >= 0 && u->rd <= u->D && u->rd % 2 == 0 && odin_attr_f(n, "theta") > 0;
+}
+
+static bool accept_rope(const odin_graph *g, int node) {
+    rope_user u;
+    return rope_plan(g, node, &u);
+}
+
+/* Per token: cos/sin of (pos + t) * inv_freq[i] into a table (angles in double, reduced
+ * to [-pi, pi] before the f32 sin/cos, so large positions keep their accuracy), then every
+ * (b, h) row of that token is rotated with it. */
+static odin_status rope_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, void *user) {
+    rope_user *u = user;
+    LLVMValueRef cos_t = scratch(c, u->half, "cos"), sin_t = scratch(c, u->half, "sin");
+    LLVMValueRef pos = load_pos(c, 1);
+    odin_loop lt, li, lr, lj;
+    LLVMValueRef t = odin_loop_begin(c, &lt, lo, hi, 1, "t");
+    LLVMValueRef p = LLVMBuildSIToFP(c->b, add64(c, pos, t), c->t_f64, "");
+    LLVMValueRef i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, u->half), 1, "i");
+    LLVMValueRef ang = LLVMBuildFMul(c->b, p, odin_load(c, c->t_f64, u->inv_freq, i), "");
+    LLVMValueRef turns = LLVMBuildFAdd(c->b, LLVMBuildFMul(c->b, ang, LLVMConstReal(c->t_f64, 1 / (2 * M_PI)), ""),
+                                       LLVMConstReal(c->t_f64, 0.5), "");
+    turns = odin_intrinsic(c, "llvm.floor", c->t_f64, &turns, 1);
+    LLVMValueRef red = LLVMBuildFSub(c->b, ang, LLVMBuildFMul(c->b, turns, LLVMConstReal(c->t_f64, 2 * M_PI), ""), "");
+    red = LLVMBuildFPTrunc(c->b, red, c->t_f32, "");
+    odin_store(c, odin_math_cos(c, red), cos_t, i);
+    odin_store(c, odin_math_sin(c, red), sin_t, i);
+    odin_loop_end(c, &li);
+    LLVMValueRef r = odin_loop_begin(c, &lr, odin_i64(c, 0), odin_i64(c, u->B * u->H), 1, "bh");
+    LLVMValueRef bb = LLVMBuildSDiv(c->b, r, odin_i64(c, u->H), "");
+    LLVMValueRef h = LLVMBuildSRem(c->b, r, odin_i64(c, u->H), "");
+    LLVMValueRef row = mul64(c, add64(c, mul64(c, add64(c, mul64(c, bb, u->T), t), u->H), h), u->D);
+    LLVMValueRef x = fp(c, c->in[0], row), y = fp(c, c->out[0], row);
+    LLVMValueRef j = odin_loop_begin(c, &lj, odin_i64(c, 0), odin_i64(c, u->half), 1, "j");
+    LLVMValueRef ia = u->interleaved ? mul64(c, j, 2) : j;
+    LLVMValueRef ib = u->interleaved ? odin_add_i64(c, ia, 1) : odin_add_i64(c, j, u->half);
+    LLVMValueRef a = lf(c, x, ia), b = lf(c, x, ib);
+    LLVMValueRef cs = lf(c, cos_t, j), sn = lf(c, sin_t, j);
+    odin_store(c, LLVMBuildFSub(c->b, mulf(c, a, cs), mulf(c, b, sn), ""), y, ia);
+    odin_store(c, odin_fmuladd(c, b, cs, mulf(c, a, sn)), y, ib);
+    odin_loop_end(c, &lj);
+    if (u->rd < u->D) copy_floats(c, fpc(c, y, u->rd), fpc(c, x, u->rd), u->D - u->rd);
+    odin_loop_end(c, &lr);
+    odin_loop_end(c, &lt);
+    return ODIN_OK;
+}
+
+static odin_status l_rope(odin_lower_ctx *c) {
+    rope_user u;
+    if (!rope_plan(c->g, c->node, &u)) return odin_errorf("unsupported shapes or attributes");
+    if (u.B * u.T * u.H * u.D == 0) return ODIN_OK;
+    double theta = odin_attr_f(&c->g->nodes[c->node], "theta");
+    int64_t nf = u.half ? u.half : 1;
+    LLVMValueRef vals[4096];
+    if (nf > 4096) return odin_errorf("rotary_dim %lld too large", (long long)u.rd);
+    for (int64_t i = 0; i < nf; i++)
+        vals[i] = LLVMConstReal(c->t_f64, i < u.half ? pow(theta, -2.0 * (double)i / (double)u.rd) : 0);
+    char name[64];
+    snprintf(name, sizeof name, "odin_rope%d_inv_freq", c->node);
+    u.inv_freq = LLVMAddGlobal(c->m, LLVMArrayType2(c->t_f64, (uint64_t)nf), name);
+    LLVMSetInitializer(u.inv_freq, LLVMConstArray2(c->t_f64, vals, (uint64_t)nf));
+    LLVMSetGlobalConstant(u.inv_freq, 1);
+    LLVMSetLinkage(u.inv_freq, LLVMPrivateLinkage);
+    return run_range(c, u.T, u.B * u.T * u.H * u.D * 8, rope_body, &u);
+}
+
+/* ---- WKV6 ----
+ *
+ * Per head (b, h), state S [N,N] (rows: key channels i, columns: value channels j).
+ * Decode (T = 1, or chunk = 1): one pass over S per token: for each row i, with the
+ * row's decay d_i, y += r_i * S[i] and S[i] = d_i * S[i] + k_i * v, y starting at
+ * (sum_i r_i u_i k_i) * v. The columns of y, v and one row of S are vector segments held
+ * in registers; S streams once through memory.
+ *
+ * Prefill (chunks of L tokens, t = 0..L-1 inside the chunk, D_t = prod_{tau<t} d_tau the
+ * cumulative decay, exp of the cumulative log decay -sum exp(w)):
+ *   y[t]  = (r[t] * D_t) . S  +  sum_{s<=t} P[t][s] v[s]
+ *   P[t][s] = sum_i r[t][i] k[s][i] prod_{s<tau<t} d[tau][i]   (s < t),  P[t][t] = r[t].(u*k[t])
+ *   S'    = D_L * S  +  sum_s G[s] v[s]^T,   G[s][i] = k[s][i] prod_{s<tau<L} d[tau][i]
+ * The products of decays between s and t are carried as running products (k[s] times one
+ * more decay per step), never as exp(A[t]) / exp(A[s]) ratios: every factor is <= 1, so
+ * decays near 0 underflow harmlessly to 0 instead of overflowing (a ratio of cumulative
+ * decays overflows fp32 once a chunk's summed log decay passes -88, which real RWKV
+ * channels reach). Costs O(L^2 N) for P, the two O(L N^2) products are register-blocked. */
+
+typedef struct wkv_user {
+    int64_t B, T, H, N;
+    int64_t L;        /* chunk length; 0: sequential for every token */
+    segs sg;          /* the N value channels as vector segments */
+    int dec_group;    /* segments per pass of the decode loop */
+    int mm_group, mr; /* segments and rows of a register block in the chunk products */
+} wkv_user;
+
+static bool wkv_plan(const odin_graph *g, int node, wkv_user *u, odin_lower_ctx *c) {
+    const odin_tensor *r = tin(g, node, 0), *uu = tin(g, node, 4), *s = tin(g, node, 5);
+    if (!is_f32(r, 4) || !is_f32(uu, 2) || !is_f32(s, 4) || !tout(g, node, 0) || !tout(g, node, 1))
+        return false;
+    for (int i = 1; i < 4; i++) {
+        const odin_tensor *t = tin(g, node, i);
+        if (!is_f32(t, 4) || memcmp(t->dims, r->dims, sizeof(int64_t) * 4)) return false;
+    }
+    memset(u, 0, sizeof *u);
+    u->B = r->dims[0], u->T = r->dims[1], u->H = r->dims[2], u->N = r->dims[3];
+    if (uu->dims[0] != u->H || uu->dims[1] != u->N || s->dims[0] != u->B || s->dims[1] != u->H ||
+        s->dims[2] != u->N || s->dims[3] != u->N)
+        return false;
+    if (u->N > 1024) return false; /* scratch rows live on the stack */
+    int64_t chunk = odin_attr_i(&g->nodes[node], "chunk");
+    u->L = chunk == 1 ? 0 : chunk > 1 ? chunk : 16;
+    if (u->L * u->N > 16384) u->L = 16384 / u->N;
+    if (u->L < 2 || u->T < 2) u->L = 0;
+    if (c) {
+        u->sg = make_segs(c, u->N);
+        if (u->sg.count > MAX_SEGS) return false;
+        bool wide = c->target->vector_regs >= 32;
+        u->dec_group = wide ? 8 : 4;
+        u->mm_group = wide ? 4 : 2;
+        u->mr = (c->target->vector_regs - u->mm_group - 2) / u->mm_group;
+        if (u->mr > 6) u->mr = 6;
+        if (u->mr < 1) u->mr = 1;
+    }
+    return true;
+}
+
+static bool accept_wkv(const odin_graph *g, int node) {
+    wkv_user u;
+    return wkv_plan(g, node, &u, NULL) && u.N <= 1024 && u.N >= 1;
+}
+
+/* Element index of row (b, t, h) of r/k/v/w/y. */
+static LLVMValueRef wkv_row(odin_lower_ctx *c, const wkv_user *u, LLVMValueRef b, LLVMValueRef t,
+                            LLVMValueRef h) {
+    return mul64(c, add64(c, mul64(c, add64(c, mul64(c, b, u->T), t), u->H), h), u->N);
+}
+
+/* One token, sequential form: reads the state at src, writes it at dst (maybe equal). */
+static void wkv_decode_token(odin_lower_ctx *c, const wkv_user *u, LLVMValueRef row, LLVMValueRef h,
+                             LLVMValueRef src, LLVMValueRef dst, LLVMValueRef decay) {
+    const segs *sg = &u->sg;
+    LLVMValueRef r = fp(c, c->in[0], row), k = fp(c, c->in[1], row), v = fp(c, c->in[2], row);
+    LLVMValueRef w = fp(c, c->in[3], row), uh = fp(c, c->in[4], mul64(c, h, u->N));
+    LLVMValueRef y = fp(c, c->out[0], row);
+    /* decays and the bonus sum_i r_i u_i k_i: one vectorizable loop over i */
+    LLVMValueRef bonus = var(c, c->t_f32, odin_f32c(c, 0));
+    odin_loop li;
+    LLVMValueRef i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, u->N), 1, "i");
+    LLVMValueRef neg = LLVMBuildFNeg(c->b, odin_math_exp(c, lf(c, w, i)), "");
+    odin_store(c, odin_math_exp(c, neg), decay, i);
+    LLVMValueRef ruk = mulf(c, mulf(c, lf(c, r, i), lf(c, uh, i)), lf(c, k, i));
+    LLVMBuildStore(c->b, odin_fadd_reassoc(c, get(c, bonus), ruk), bonus);
+    odin_loop_end(c, &li);
+    LLVMValueRef bonus_v = splat(c, sg->vt, get(c, bonus));
+    for (int s0 = 0; s0 < sg->count; s0 += u->dec_group) {
+        int ns = sg->count - s0 < u->dec_group ? sg->count - s0 : u->dec_group;
+        LLVMValueRef vv[MAX_SEGS], acc[MAX_SEGS];
+        for (int s = 0; s < ns; s++) {
+            vv[s] = seg_load(c, sg, v, s0 + s);
+            acc[s] = var(c, sg->vt, mulf(c, bonus_v, vv[s]));
+        }
+        odin_loop lr;
+        LLVMValueRef ir = odin_loop_begin(c, &lr, odin_i64(c, 0), odin_i64(c, u->N), 1, "row");
+        LLVMValueRef ri = splat(c, sg->vt, lf(c, r, ir)), ki = splat(c, sg->vt, lf(c, k, ir));
+        LLVMValueRef di = splat(c, sg->vt, lf(c, decay, ir));
+        LLVMValueRef srow = fp(c, src, mul64(c, ir, u->N)), drow = fp(c, dst, mul64(c, ir, u->N));
+        for (int s = 0; s < ns; s++) {
+            LLVMValueRef sv = seg_load(c, sg, srow, s0 + s);
+            LLVMBuildStore(c->b, odin_fmuladd(c, ri, sv, get(c, acc[s])), acc[s]);
+            seg_store(c, sg, odin_fmuladd(c, ki, vv[s], mulf(c, di, sv)), drow, s0 + s);
+        }
+        odin_loop_end(c, &lr);
+        for (int s = 0; s < ns; s++) seg_store(c, sg, get(c, acc[s]), y, s0 + s);
+    }
+}
+
+/* One term of a small product: out[m][:] += sum_{k<K} A[m*a_rs + k*a_cs] * Bm[k*b_rs + :]. */
+typedef struct mm_term {
+    LLVMValueRef a, bm;
+    int64_t a_rs, a_cs, b_rs;
+    LLVMValueRef K;   /* run-time length */
+    bool causal;      /* k only up to the block's last row (lower-triangular A) */
+} mm_term;
+
+/* Rows m0..m0+mr-1 of out (row stride o_rs) = init + terms; init is zero, or
+ * scale[m] * in[m][:] (in row stride i_rs) when `in` is set. Columns: u->sg. */
+static void mm_block(odin_lower_ctx *c, const wkv_user *u, LLVMValueRef m0, int mr, LLVMValueRef out,
+                     int64_t o_rs, LLVMValueRef in, int64_t i_rs, LLVMValueRef scale,
+                     const mm_term *terms, int nterms) {
+    const segs *sg = &u->sg;
+    for (int s0 = 0; s0 < sg->count; s0 += u->mm_group) {
+        int ns = sg->count - s0 < u->mm_group ? sg->count - s0 : u->mm_group;
+        LLVMValueRef acc[8][MAX_SEGS];
+        for (int r = 0; r < mr; r++) {
+            LLVMValueRef m = odin_add_i64(c, m0, r);
+            LLVMValueRef sc = in ? splat(c, sg->vt, lf(c, scale, m)) : NULL;
+            LLVMValueRef irow = in ? fp(c, in, mul64(c, m, i_rs)) : NULL;
+            for (int s = 0; s < ns; s++)
+                acc[r][s] = var(c, sg->vt, in ? mulf(c, sc, seg_load(c, sg, irow, s0 + s))
+                                              : LLVMConstNull(sg->vt));
+        }
+        for (int t = 0; t < nterms; t++) {
+            const mm_term *tm = &terms[t];
+            LLVMValueRef K = tm->K;
+            if (tm->causal) K = odin_smin(c, K, odin_add_i64(c, m0, mr));
+            odin_loop lk;
+            LLVMValueRef k = odin_loop_begin(c, &lk, odin_i64(c, 0), K, 1, "k");
+            LLVMValueRef brow = fp(c, tm->bm, mul64(c, k, tm->b_rs));
+            LLVMValueRef bv[MAX_SEGS];
+            for (int s = 0; s < ns; s++) bv[s] = seg_load(c, sg, brow, s0 + s);
+            LLVMValueRef acol = fp(c, tm->a, mul64(c, k, tm->a_cs));
+            for (int r = 0; r < mr; r++) {
+                LLVMValueRef av = splat(c, sg->vt, lf(c, acol, mul64(c, odin_add_i64(c, m0, r), tm->a_rs)));
+                for (int s = 0; s < ns; s++)
+                    LLVMBuildStore(c->b, odin_fmuladd(c, av, bv[s], get(c, acc[r][s])), acc[r][s]);
+            }
+            odin_loop_end(c, &lk);
+        }
+        for (int r = 0; r < mr; r++) {
+            LLVMValueRef orow = fp(c, out, mul64(c, odin_add_i64(c, m0, r), o_rs));
+            for (int s = 0; s < ns; s++) seg_store(c, sg, get(c, acc[r][s]), orow, s0 + s);
+        }
+    }
+}
+
+/* All M rows: blocks of u->mr rows in a run-time loop, then the remainder block. */
+static void mm_rows(odin_lower_ctx *c, const wkv_user *u, int64_t M, LLVMValueRef out, int64_t o_rs,
+                    LLVMValueRef in, int64_t i_rs, LLVMValueRef scale, const mm_term *terms, int nterms) {
+    int64_t full = M / u->mr, rem = M % u->mr;
+    if (full) {
+        odin_loop lb;
+        LLVMValueRef blk = odin_loop_begin(c, &lb, odin_i64(c, 0), odin_i64(c, full), 1, "mblk");
+        mm_block(c, u, mul64(c, blk, u->mr), u->mr, out, o_rs, in, i_rs, scale, terms, nterms);
+        odin_loop_end(c, &lb);
+    }
+    if (rem)
+        mm_block(c, u, odin_i64(c, full * u->mr), (int)rem, out, o_rs, in, i_rs, scale, terms, nterms);
+}
+
+typedef struct wkv_scratch {
+    LLVMValueRef decay, q, g, p, cum; /* [L*N], [L*N], [L*N], [L*L], [N] */
+} wkv_scratch;
+
+/* One chunk of `len` tokens starting at token t0 (run time) of head (b, h). */
+static void wkv_chunk(odin_lower_ctx *c, const wkv_user *u, const wkv_scratch *sc, int64_t len,
+                      LLVMValueRef b, LLVMValueRef h, LLVMValueRef t0, LLVMValueRef src,
+                      LLVMValueRef dst) {
+    int64_t N = u->N, HN = u->H * u->N;
+    LLVMValueRef row0 = wkv_row(c, u, b, t0, h); /* token t of the chunk: row0 + t*HN */
+    LLVMValueRef r = fp(c, c->in[0], row0), k = fp(c, c->in[1], row0), v = fp(c, c->in[2], row0);
+    LLVMValueRef w = fp(c, c->in[3], row0), uh = fp(c, c->in[4], mul64(c, h, N));
+    odin_loop lt, li, ls;
+    /* decays, q[t] = r[t] * D_t, and cum = D_len */
+    LLVMValueRef i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, N), 1, "i");
+    odin_store(c, odin_f32c(c, 1), sc->cum, i);
+    odin_loop_end(c, &li);
+    LLVMValueRef t = odin_loop_begin(c, &lt, odin_i64(c, 0), odin_i64(c, len), 1, "t");
+    LLVMValueRef tr = mul64(c, t, HN), tn = mul64(c, t, N);
+    i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, N), 1, "i");
+    LLVMValueRef ti = add64(c, tr, i), tni = add64(c, tn, i);
+    LLVMValueRef d = odin_math_exp(c, LLVMBuildFNeg(c->b, odin_math_exp(c, lf(c, w, ti)), ""));
+    odin_store(c, d, sc->decay, tni);
+    LLVMValueRef cum = lf(c, sc->cum, i);
+    odin_store(c, mulf(c, lf(c, r, ti), cum), sc->q, tni);
+    odin_store(c, mulf(c, cum, d), sc->cum, i);
+    odin_loop_end(c, &li);
+    odin_loop_end(c, &lt);
+    /* P (lower triangular, zero above) and G, by running products of the decays */
+    LLVMValueRef e = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, len * len), 1, "z");
+    odin_store(c, odin_f32c(c, 0), sc->p, e);
+    odin_loop_end(c, &li);
+    LLVMValueRef s = odin_loop_begin(c, &ls, odin_i64(c, 0), odin_i64(c, len), 1, "s");
+    LLVMValueRef sr = mul64(c, s, HN), sn = mul64(c, s, N);
+    LLVMValueRef bonus = var(c, c->t_f32, odin_f32c(c, 0));
+    i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, N), 1, "i");
+    LLVMValueRef ki = lf(c, k, add64(c, sr, i));
+    odin_store(c, ki, sc->g, add64(c, sn, i));
+    LLVMValueRef ruk = mulf(c, mulf(c, lf(c, r, add64(c, sr, i)), lf(c, uh, i)), ki);
+    LLVMBuildStore(c->b, odin_fadd_reassoc(c, get(c, bonus), ruk), bonus);
+    odin_loop_end(c, &li);
+    odin_store(c, get(c, bonus), sc->p, add64(c, mul64(c, s, len), s));
+    t = odin_loop_begin(c, &lt, odin_add_i64(c, s, 1), odin_i64(c, len), 1, "t");
+    tr = mul64(c, t, HN), tn = mul64(c, t, N);
+    LLVMValueRef dot = var(c, c->t_f32, odin_f32c(c, 0));
+    i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, N), 1, "i");
+    LLVMValueRef gi = lf(c, sc->g, add64(c, sn, i));
+    LLVMBuildStore(c->b, odin_fadd_reassoc(c, get(c, dot), mulf(c, lf(c, r, add64(c, tr, i)), gi)), dot);
+    odin_store(c, mulf(c, gi, lf(c, sc->decay, add64(c, tn, i))), sc->g, add64(c, sn, i));
+    odin_loop_end(c, &li);
+    odin_store(c, get(c, dot), sc->p, add64(c, mul64(c, t, len), s));
+    odin_loop_end(c, &lt);
+    odin_loop_end(c, &ls);
+    /* y rows: q . S_old + P . V; then S_new = D_len * S_old + G^T V (reads S_old first) */
+    mm_term ty[2] = {
+        {.a = sc->q, .a_rs = N, .a_cs = 1, .bm = src, .b_rs = N, .K = odin_i64(c, N)},
+        {.a = sc->p, .a_rs = len, .a_cs = 1, .bm = v, .b_rs = HN, .K = odin_i64(c, len), .causal = true},
+    };
+    mm_rows(c, u, len, fp(c, c->out[0], row0), HN, NULL, 0, NULL, ty, 2);
+    mm_term ts = {.a = sc->g, .a_rs = 1, .a_cs = N, .bm = v, .b_rs = HN, .K = odin_i64(c, len)};
+    mm_rows(c, u, N, dst, N, src, N, sc->cum, &ts, 1);
+}
+
+static odin_status wkv_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, void *user) {
+    wkv_user *u = user;
+    int64_t NN = u->N * u->N;
+    LLVMValueRef decay = scratch(c, u->N, "decay");
+    wkv_scratch sc = {0};
+    if (u->L) {
+        sc.decay = scratch(c, u->L * u->N, "chunk_decay");
+        sc.q = scratch(c, u->L * u->N, "chunk_q");
+        sc.g = scratch(c, u->L * u->N, "chunk_g");
+        sc.p = scratch(c, u->L * u->L, "chunk_p");
+        sc.cum = scratch(c, u->N, "chunk_cum");
+    }
+    odin_loop lh, lt;
+    LLVMValueRef bh = odin_loop_begin(c, &lh, lo, hi, 1, "bh");
+    LLVMValueRef b = LLVMBuildSDiv(c->b, bh, odin_i64(c, u->H), "");
+    LLVMValueRef h = LLVMBuildSRem(c->b, bh, odin_i64(c, u->H), "");
+    LLVMValueRef s_in = fp(c, c->in[5], mul64(c, bh, NN)), s_out = fp(c, c->out[1], mul64(c, bh, NN));
+    if (!u->L) {
+        LLVMValueRef t = odin_loop_begin(c, &lt, odin_i64(c, 0), odin_i64(c, u->T), 1, "t");
+        LLVMValueRef first = LLVMBuildICmp(c->b, LLVMIntEQ, t, odin_i64(c, 0), "");
+        LLVMValueRef src = LLVMBuildSelect(c->b, first, s_in, s_out, "");
+        wkv_decode_token(c, u, wkv_row(c, u, b, t, h), h, src, s_out, decay);
+        odin_loop_end(c, &lt);
+    } else {
+        int64_t full = u->T / u->L, rem = u->T % u->L;
+        LLVMValueRef ci = odin_loop_begin(c, &lt, odin_i64(c, 0), odin_i64(c, full), 1, "chunk");
+        LLVMValueRef first = LLVMBuildICmp(c->b, LLVMIntEQ, ci, odin_i64(c, 0), "");
+        LLVMValueRef src = LLVMBuildSelect(c->b, first, s_in, s_out, "");
+        wkv_chunk(c, u, &sc, u->L, b, h, mul64(c, ci, u->L), src, s_out);
+        odin_loop_end(c, &lt);
+        LLVMValueRef t0 = odin_i64(c, full * u->L), src_rem = full ? s_out : s_in;
+        if (rem == 1) wkv_decode_token(c, u, wkv_row(c, u, b, t0, h), h, src_rem, s_out, decay);
+        else if (rem) wkv_chunk(c, u, &sc, rem, b, h, t0, src_rem, s_out);
+    }
+    odin_loop_end(c, &lh);
+    return ODIN_OK;
+}
+
+static odin_status l_wkv(odin_lower_ctx *c) {
+    wkv_user u;
+    if (!wkv_plan(c->g, c->node, &u, c)) return odin_errorf("unsupported shapes");
+    int64_t heads = u.B * u.H;
+    if (heads == 0) return ODIN_OK;
+    if (u.T == 0) { /* no tokens: the state passes through */
+        if (u.N) {
+            LLVMValueRef same = LLVMBuildICmp(c->b, LLVMIntEQ, c->in[5], c->out[1], "");
+            LLVMBasicBlockRef join = if_begin(c, LLVMBuildNot(c->b, same, ""));
+            copy_floats(c, c->out[1], c->in[5], heads * u.N * u.N);
+            if_end(c, join);
+        }
+        return ODIN_OK;
+    }
+    if (u.N == 0) return ODIN_OK;
+    return run_range(c, heads, heads * u.T * u.N * u.N * 4, wkv_body, &u);
+}
+
+/* ---- CachedAttention ----
+ *
+ * The kernel checks pos, copies the caches when the output buffers are not the inputs,
+ * writes the new k, v rows, then runs the attention in parallel over work items
+ * (b, KV head, block of query tokens). An item holds the queries of all Hq/Hkv query
+ * heads that share its KV head for its tokens, so the cache streams through memory once
+ * per KV head; it walks the cache in blocks of rows: scores of one query against the
+ * block (dot products over D in vector segments), then the online-softmax update of that
+ * query's running max, sum and D-float accumulator (in registers over the block). No
+ * T x M score matrix exists; scratch is per item and per block. */
+
+typedef struct attn_user {
+    int64_t B, T, Hq, Hkv, D, M, group;
+    int64_t qb, nqb, rb; /* query tokens per item, items per (b, kv head), rows per block */
+    float scale;
+    segs sg;
+} attn_user;
+
+static bool attn_plan(const odin_graph *g, int node, attn_user *u, odin_lower_ctx *c) {
+    const odin_tensor *q = tin(g, node, 0), *k = tin(g, node, 1), *v = tin(g, node, 2);
+    const odin_tensor *kc = tin(g, node, 3), *vc = tin(g, node, 4);
+    if (!is_f32(q, 4) || !is_f32(k, 4) || !is_f32(v, 4) || !is_f32(kc, 4) || !is_f32(vc, 4) ||
+        !is_pos(tin(g, node, 5)))
+        return false;
+    for (int i = 0; i < 3; i++)
+        if (!tout(g, node, i)) return false;
+    memset(u, 0, sizeof *u);
+    u->B = q->dims[0], u->T = q->dims[1], u->Hq = q->dims[2], u->D = q->dims[3];
+    u->Hkv = k->dims[2], u->M = kc->dims[2];
+    if (memcmp(k->dims, v->dims, sizeof(int64_t) * 4) || memcmp(kc->dims, vc->dims, sizeof(int64_t) * 4))
+        return false;
+    if (k->dims[0] != u->B || k->dims[1] != u->T || k->dims[3] != u->D || kc->dims[0] != u->B ||
+        kc->dims[1] != u->Hkv || kc->dims[3] != u->D || u->Hkv < 1 || u->Hq % u->Hkv)
+        return false;
+    if (u->D < 1 || u->D > 1024) return false;
+    u->group = u->Hq / u->Hkv;
+    float scale = odin_attr_f(&g->nodes[node], "scale");
+    u->scale = scale != 0 ? scale : (float)(1.0 / sqrt((double)u->D));
+    u->qb = u->group >= 32 ? 1 : 32 / u->group;
+    if (u->qb > u->T) u->qb = u->T;
+    if (u->qb < 1) u->qb = 1;
+    u->nqb = (u->T + u->qb - 1) / u->qb;
+    u->rb = 64;
+    if (c) {
+        u->sg = make_segs(c, u->D);
+        if (u->sg.count > MAX_SEGS) return false;
+    }
+    return true;
+}
+
+static bool accept_attn(const odin_graph *g, int node) {
+    attn_user u;
+    return attn_plan(g, node, &u, NULL);
+}
+
+static LLVMValueRef reduce_add(odin_lower_ctx *c, LLVMValueRef v) {
+    LLVMValueRef args[2] = {odin_f32c(c, 0), v};
+    LLVMValueRef r = odin_intrinsic(c, "llvm.vector.reduce.fadd", LLVMTypeOf(v), args, 2);
+    LLVMSetFastMathFlags(r, LLVMFastMathAllowReassoc);
+    return r;
+}
+
+static LLVMValueRef fmax_(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b) {
+    return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, a, b, ""), a, b, "");
+}
+
+static odin_status attn_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, void *user) {
+    attn_user *u = user;
+    const segs *sg = &u->sg;
+    int64_t D = u->D, nq_max = u->qb * u->group;
+    LLVMValueRef m_run = scratch(c, nq_max, "m"), l_run = scratch(c, nq_max, "l");
+    LLVMValueRef acc = scratch(c, nq_max * D, "acc"), p = scratch(c, u->rb, "p");
+    LLVMValueRef pos = load_pos(c, 5);
+    odin_loop lw, lz, lr, lq, lj, lx;
+    LLVMValueRef item = odin_loop_begin(c, &lw, lo, hi, 1, "item");
+    LLVMValueRef qblk = LLVMBuildSRem(c->b, item, odin_i64(c, u->nqb), "");
+    LLVMValueRef bk = LLVMBuildSDiv(c->b, item, odin_i64(c, u->nqb), ""); /* b * Hkv + kv head */
+    LLVMValueRef b = LLVMBuildSDiv(c->b, bk, odin_i64(c, u->Hkv), "");
+    LLVMValueRef hk = LLVMBuildSRem(c->b, bk, odin_i64(c, u->Hkv), "");
+    LLVMValueRef t_lo = mul64(c, qblk, u->qb);
+    LLVMValueRef t_hi = odin_smin(c, odin_add_i64(c, t_lo, u->qb), odin_i64(c, u->T));
+    LLVMValueRef nq = mul64(c, LLVMBuildNSWSub(c->b, t_hi, t_lo, ""), u->group);
+    LLVMValueRef kcache = fp(c, c->out[1], mul64(c, bk, u->M * D));
+    LLVMValueRef vcache = fp(c, c->out[2], mul64(c, bk, u->M * D));
+    LLVMValueRef qi = odin_loop_begin(c, &lz, odin_i64(c, 0), nq, 1, "init");
+    odin_store(c, odin_f32c(c, -1e30f), m_run, qi); /* exp(-1e30 - m) is exactly 0 */
+    odin_store(c, odin_f32c(c, 0), l_run, qi);
+    for (int s = 0; s < sg->count; s++)
+        seg_store(c, sg, LLVMConstNull(sg->vt), fp(c, acc, mul64(c, qi, D)), s);
+    odin_loop_end(c, &lz);
+    LLVMValueRef rows = add64(c, pos, t_hi); /* rows 0..pos+t_hi-1 are read by some query */
+    LLVMValueRef r0 = odin_loop_begin(c, &lr, odin_i64(c, 0), rows, u->rb, "rblk");
+    LLVMValueRef r_end = odin_smin(c, odin_add_i64(c, r0, u->rb), rows);
+    qi = odin_loop_begin(c, &lq, odin_i64(c, 0), nq, 1, "q");
+    LLVMValueRef t = add64(c, t_lo, LLVMBuildSDiv(c->b, qi, odin_i64(c, u->group), ""));
+    LLVMValueRef h = add64(c, mul64(c, hk, u->group), LLVMBuildSRem(c->b, qi, odin_i64(c, u->group), ""));
+    LLVMValueRef limit = odin_smin(c, r_end, odin_add_i64(c, add64(c, pos, t), 1));
+    LLVMValueRef nr = LLVMBuildNSWSub(c->b, limit, r0, "");
+    LLVMBasicBlockRef skip = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, nr, odin_i64(c, 0), ""));
+    /* scores of this query against rows r0..limit-1, and their max */
+    LLVMValueRef qrow = fp(c, c->in[0], mul64(c, add64(c, mul64(c, add64(c, mul64(c, b, u->T), t), u->Hq), h), D));
+    LLVMValueRef qv[MAX_SEGS];
+    LLVMValueRef scale_v = splat(c, sg->vt, odin_f32c(c, u->scale));
+    for (int s = 0; s < sg->count; s++) qv[s] = mulf(c, seg_load(c, sg, qrow, s), scale_v);
+    LLVMValueRef bmax = var(c, c->t_f32, odin_f32c(c, -1e30f));
+    LLVMValueRef j = odin_loop_begin(c, &lj, odin_i64(c, 0), nr, 1, "j");
+    LLVMValueRef krow = fp(c, kcache, mul64(c, add64(c, r0, j), D));
+    LLVMValueRef dv = mulf(c, qv[0], seg_load(c, sg, krow, 0));
+    for (int s = 1; s < sg->count; s++) dv = odin_fmuladd(c, qv[s], seg_load(c, sg, krow, s), dv);
+    LLVMValueRef score = reduce_add(c, dv);
+    odin_store(c, score, p, j);
+    LLVMBuildStore(c->b, fmax_(c, score, get(c, bmax)), bmax);
+    odin_loop_end(c, &lj);
+    /* online softmax: rescale the running sum and accumulator to the new max */
+    LLVMValueRef m_old = lf(c, m_run, qi);
+    LLVMValueRef m_new = fmax_(c, get(c, bmax), m_old);
+    LLVMValueRef corr = odin_math_exp(c, LLVMBuildFSub(c->b, m_old, m_new, ""));
+    odin_store(c, m_new, m_run, qi);
+    LLVMValueRef sum = var(c, c->t_f32, odin_f32c(c, 0));
+    LLVMValueRef x = odin_loop_begin(c, &lx, odin_i64(c, 0), nr, 1, "x");
+    LLVMValueRef px = odin_math_exp(c, LLVMBuildFSub(c->b, lf(c, p, x), m_new, ""));
+    odin_store(c, px, p, x);
+    LLVMBuildStore(c->b, odin_fadd_reassoc(c, get(c, sum), px), sum);
+    odin_loop_end(c, &lx);
+    odin_store(c, odin_fmuladd(c, lf(c, l_run, qi), corr, get(c, sum)), l_run, qi);
+    LLVMValueRef arow = fp(c, acc, mul64(c, qi, D));
+    LLVMValueRef corr_v = splat(c, sg->vt, corr), av[MAX_SEGS];
+    for (int s = 0; s < sg->count; s++) av[s] = var(c, sg->vt, mulf(c, seg_load(c, sg, arow, s), corr_v));
+    j = odin_loop_begin(c, &lj, odin_i64(c, 0), nr, 1, "j");
+    LLVMValueRef vrow = fp(c, vcache, mul64(c, add64(c, r0, j), D));
+    LLVMValueRef pj = splat(c, sg->vt, lf(c, p, j));
+    for (int s = 0; s < sg->count; s++)
+        LLVMBuildStore(c->b, odin_fmuladd(c, pj, seg_load(c, sg, vrow, s), get(c, av[s])), av[s]);
+    odin_loop_end(c, &lj);
+    for (int s = 0; s < sg->count; s++) seg_store(c, sg, get(c, av[s]), arow, s);
+    if_end(c, skip);
+    odin_loop_end(c, &lq);
+    odin_loop_end(c, &lr);
+    /* y = acc / l */
+    qi = odin_loop_begin(c, &lz, odin_i64(c, 0), nq, 1, "out");
+    t = add64(c, t_lo, LLVMBuildSDiv(c->b, qi, odin_i64(c, u->group), ""));
+    h = add64(c, mul64(c, hk, u->group), LLVMBuildSRem(c->b, qi, odin_i64(c, u->group), ""));
+    LLVMValueRef yrow = fp(c, c->out[0], mul64(c, add64(c, mul64(c, add64(c, mul64(c, b, u->T), t), u->Hq), h), D));
+    LLVMValueRef inv = splat(c, sg->vt, LLVMBuildFDiv(c->b, odin_f32c(c, 1), lf(c, l_run, qi), ""));
+    arow = fp(c, acc, mul64(c, qi, D));
+    for (int s = 0; s < sg->count; s++) seg_store(c, sg, mulf(c, seg_load(c, sg, arow, s), inv), yrow, s);
+    odin_loop_end(c, &lz);
+    odin_loop_end(c, &lw);
+    return ODIN_OK;
+}
+
+static odin_status l_attn(odin_lower_ctx *c) {
+    attn_user u;
+    if (!attn_plan(c->g, c->node, &u, c)) return odin_errorf("unsupported shapes");
+    int64_t D = u.D, M = u.M, T = u.T;
+    LLVMValueRef pos = load_pos(c, 5);
+    /* pos < 0 or pos + T > M (written so that it cannot overflow) */
+    LLVMValueRef bad = LLVMBuildOr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, pos, odin_i64(c, 0), ""),
+                                   LLVMBuildICmp(c->b, LLVMIntSGT, pos, odin_i64(c, M - T), ""), "");
+    bad_input_exit(c, bad);
+    int64_t cache_floats = u.B * u.Hkv * M * D;
+    for (int i = 0; i < 2; i++) { /* carry the caches over unless updated in place */
+        LLVMValueRef same = LLVMBuildICmp(c->b, LLVMIntEQ, c->in[3 + i], c->out[1 + i], "");
+        LLVMBasicBlockRef join = if_begin(c, LLVMBuildNot(c->b, same, ""));
+        if (cache_floats)
+            LLVMBuildMemCpy(c->b, c->out[1 + i], 4, c->in[3 + i], 4, odin_i64(c, cache_floats * 4));
+        if_end(c, join);
+    }
+    if (u.B * T * u.Hkv * D == 0) return ODIN_OK;
+    /* rows pos..pos+T-1 of each (b, kv head) */
+    odin_loop lb;
+    LLVMValueRef bt = odin_loop_begin(c, &lb, odin_i64(c, 0), odin_i64(c, u.B * T * u.Hkv), 1, "bth");
+    LLVMValueRef hk = LLVMBuildSRem(c->b, bt, odin_i64(c, u.Hkv), "");
+    LLVMValueRef btt = LLVMBuildSDiv(c->b, bt, odin_i64(c, u.Hkv), "");
+    LLVMValueRef b = LLVMBuildSDiv(c->b, btt, odin_i64(c, T), "");
+    LLVMValueRef t = LLVMBuildSRem(c->b, btt, odin_i64(c, T), "");
+    LLVMValueRef crow = mul64(c, add64(c, mul64(c, add64(c, mul64(c, b, u.Hkv), hk), M), add64(c, pos, t)), D);
+    LLVMValueRef src = mul64(c, bt, D);
+    copy_floats(c, fp(c, c->out[1], crow), fp(c, c->in[1], src), D);
+    copy_floats(c, fp(c, c->out[2], crow), fp(c, c->in[2], src), D);
+    odin_loop_end(c, &lb);
+    if (u.Hq == 0) return ODIN_OK;
+    int64_t items = u.B * u.Hkv * u.nqb;
+    return run_range(c, items, u.B * u.Hkv * M * D * 8 * (T > 1 ? 2 : 1), attn_body, &u);
+}
+
+const odin_lowering odin_lowerings_lm[] = {
+    {"ai.odin::TokenShift", l_tokenshift, NULL, false, accept_tokenshift},
+    {"ai.odin::WKV6", l_wkv, NULL, false, accept_wkv},
+    {"ai.odin::RoPE", l_rope, NULL, false, accept_rope},
+    {"ai.odin::CachedAttention", l_attn, NULL, false, accept_attn},
+    {"ai.odin::PositionIds", l_posids, NULL, false, accept_posids},
+    {NULL, NULL, NULL, false, NULL},
+};
