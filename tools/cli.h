@@ -13,6 +13,7 @@
     X(import, "import", "convert an ONNX model to .odin")                                 \
     X(export, "export", "write a model as ONNX")                                          \
     X(run, "run", "run a model on inputs (.npy/.pb) or random data")                      \
+    X(generate, "generate", "generate text with a language model (session, sampling)")   \
     X(check, "check", "run an ONNX backend-test directory and compare outputs")           \
     X(wasm, "wasm", "compile a model to a WebAssembly module and JS loader")              \
     X(compile, "compile", "compile a model ahead of time (exe, library, object)")         \
