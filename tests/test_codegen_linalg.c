@@ -13,80 +13,20 @@
 #include "../runtime/compare.h"
 #include "../runtime/rng.h"
 #include "../runtime/threads.h"
-#include "test.h"
+#include "codegen_check.h"
 
-static void fill_inputs(const odin_graph *g, odin_value *in, uint64_t seed) {
-    odin_rng r;
-    odin_rng_seed(&r, seed);
-    for (int i = 0; i < g->n_inputs; i++) {
-        in[i] = odin_tensor_value(g, g->inputs[i]);
-        int64_t n = odin_value_numel(&in[i]);
-        in[i].data = calloc(n ? n : 1, odin_dtype_size(in[i].dtype));
-        for (int64_t k = 0; k < n; k++)
-            if (in[i].dtype == ODIN_F32) ((float *)in[i].data)[k] = 2 * odin_rng_uniform(&r) - 1;
-    }
-}
-
-/* Run g through odin_interpret and the JIT; max |jit - ref| / (1 + |ref|) over all
- * outputs (INFINITY on any error). *fallbacks: kernels that ran their eval. */
-static double jit_vs_ref(const odin_graph *g, const odin_value *in, int *fallbacks) {
-    odin_value ref[8], got[8];
-    odin_status st = odin_interpret(g, in, g->n_inputs, ref);
-    if (st) {
-        fprintf(stderr, "  interpret: %s\n", odin_status_message(st));
-        odin_status_free(st);
-        return INFINITY;
-    }
-    odin_program *p = NULL;
-    odin_compile_options o = odin_compile_defaults();
-    st = odin_program_compile(g, &o, &p);
-    double worst = INFINITY;
-    if (!st) {
-        void *ins[16], *outs[8];
-        for (int i = 0; i < g->n_inputs; i++) ins[i] = in[i].data;
-        for (int i = 0; i < g->n_outputs; i++) {
-            got[i] = ref[i];
-            got[i].data = calloc(1, odin_value_nbytes(&ref[i]) + 1);
-            outs[i] = got[i].data;
-        }
-        st = odin_program_run(p, ins, outs);
-        if (!st) {
-            worst = 0;
-            for (int i = 0; i < g->n_outputs; i++) {
-                int64_t n = odin_value_numel(&ref[i]);
-                for (int64_t k = 0; k < n; k++) {
-                    double a = odin_load_as_f64(got[i].data, ref[i].dtype, k);
-                    double b = odin_load_as_f64(ref[i].data, ref[i].dtype, k);
-                    double e = fabs(a - b) / (1 + fabs(b));
-                    if (!(e <= worst)) worst = e;
-                }
-            }
-        }
-        if (fallbacks) *fallbacks = odin_program_fallback_count(p);
-        odin_values_free(got, g->n_outputs);
-    }
-    if (st) {
-        fprintf(stderr, "  jit: %s\n", odin_status_message(st));
-        odin_status_free(st);
-    }
-    odin_program_free(p);
-    odin_values_free(ref, g->n_outputs);
-    return worst;
-}
-
-/* Check a one-op graph: compiled (no fallback unless allowed) and within 1e-4. */
-static void check_graph(odin_graph *g, const char *what, bool expect_compiled) {
+/* Check a one-op graph (shared harness, tests/codegen_check.h): compiled (no fallback
+ * unless expect_compiled is false) and within 1e-4 of the reference interpreter. */
+static void check_linalg(odin_graph *g, const char *what, bool expect_compiled) {
     odin_status st = odin_graph_take_error(g);
     CHECK(!st, "%s: build: %s", what, odin_status_message(st));
     odin_status_free(st);
     if (st) return;
-    odin_value in[16];
-    fill_inputs(g, in, 11);
-    int fb = -1;
-    double err = jit_vs_ref(g, in, &fb);
-    CHECK(err <= 1e-4, "%s: max rel err %g", what, err);
-    if (expect_compiled) CHECK(fb == 0, "%s: %d kernels fell back to eval", what, fb);
-    odin_values_free(in, g->n_inputs);
+    check_opts o = check_defaults();
+    o.tol = 1e-4;
+    o.allow_fallback = !expect_compiled;
+    double err = check_graph(g, what, &o, NULL);
+    CHECK(err <= o.tol, "%s: max rel err %g", what, err);
 }
 
 /* ---- MatMul / Gemm ---- */
@@ -113,7 +53,7 @@ static void matmul_case(int ra, const int64_t *da, int rb, const int64_t *db, bo
     odin_format_shape(sa, sizeof sa, ra, da, NULL);
     odin_format_shape(sb, sizeof sb, rb, db, NULL);
     snprintf(what, sizeof what, "MatMul %s x %s%s", sa, sb, b_const ? " (const B)" : "");
-    check_graph(g, what, true);
+    check_linalg(g, what, true);
     odin_graph_free(g);
 }
 
@@ -166,7 +106,7 @@ static void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, float a
     char what[160];
     snprintf(what, sizeof what, "Gemm M=%lld N=%lld K=%lld tA=%d tB=%d a=%g b=%g C rank %d",
              (long long)M, (long long)N, (long long)K, ta, tb, alpha, beta, c_rank);
-    check_graph(g, what, true);
+    check_linalg(g, what, true);
     odin_graph_free(g);
 }
 
@@ -195,13 +135,12 @@ static void test_matmul_other_dtype(void) {
     int64_t da[2] = {3, 4}, db[2] = {4, 5};
     int ins[2] = {odin_input(g, "a", ODIN_F64, 2, da), odin_input(g, "b", ODIN_F64, 2, db)};
     odin_output(g, odin_build(g, "MatMul", ins, 2, NULL, 0, 1, NULL), "y");
-    odin_value in[2];
-    fill_inputs(g, in, 3);
+    check_opts o = check_defaults();
+    o.tol = 1e-12, o.allow_fallback = true;
     int fb = -1;
-    double err = jit_vs_ref(g, in, &fb);
-    CHECK(err <= 1e-12, "f64 MatMul err %g", err);
+    double err = check_graph(g, "f64 MatMul", &o, &fb);
+    CHECK(err <= o.tol, "f64 MatMul err %g", err);
     CHECK(fb == 1, "f64 MatMul: %d fallbacks, expected 1", fb);
-    odin_values_free(in, 2);
     odin_graph_free(g);
 }
 
@@ -257,7 +196,7 @@ static void run_conv(const conv_case *cc) {
              sx, sw, (long long)cc->group, (long long)strides[cc->nsp - 1],
              (long long)dils[cc->nsp - 1], (long long)cc->pads[0], (long long)cc->pads[3],
              cc->auto_pad ? cc->auto_pad : "");
-    check_graph(g, what, true);
+    check_linalg(g, what, true);
     odin_graph_free(g);
 }
 
@@ -308,7 +247,7 @@ static void run_pool(const char *op, int nsp, const int64_t *xd, const int64_t *
     snprintf(what, sizeof what, "%s x%s k%lld s%lld pad %lld ceil %d incl %d dil %lld", op, sx,
              (long long)k[0], (long long)s[0], (long long)pads[0], ceil_mode, include_pad,
              (long long)(dil ? dil[0] : 1));
-    check_graph(g, what, true);
+    check_linalg(g, what, true);
     odin_graph_free(g);
 }
 
@@ -340,7 +279,7 @@ static void test_pools(void) {
             odin_output(g, odin_build(g, gops[o], &x, 1, NULL, 0, 1, NULL), "y");
             char what[64];
             snprintf(what, sizeof what, "%s rank %d", gops[o], ranks[i]);
-            check_graph(g, what, true);
+            check_linalg(g, what, true);
             odin_graph_free(g);
         }
     }
