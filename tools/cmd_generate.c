@@ -37,7 +37,7 @@ static void usage(FILE *f) {
             "(--max-tokens, default 64) or at the tokenizer's end-of-text token. The last\n"
             "line is a JSON object: prompt_tokens, generated_tokens, prefill_tok_s,\n"
             "decode_tok_s, compile_ms, peak_rss_mb (and model, engine, threads, prefill_ms,\n"
-            "decode_ms, compiles, stop).\n"
+            "decode_ms, compiles, stop, weight_mb_per_token: weights a decode step reads).\n"
             "--tokenizer FILE: an RWKV World vocabulary (rwkv_vocab_*.txt) or a GPT-2\n"
             "folder / encoder.json / vocab.bpe; without it, token ids are bytes.\n"
             "--temperature 0 (default) is greedy; otherwise softmax(logits / T) sampling,\n"
@@ -123,6 +123,27 @@ static odin_status open_tokenizer(const gen_opts *o, int64_t vocab, odin_tokeniz
         return st;
     }
     return ODIN_OK;
+}
+
+/* Bytes of weights one decode step reads, as the memory-bandwidth bound sees them: every
+ * constant a node reads, except embedding tables read only by Gather, of which one row. */
+static double weight_bytes_per_token(const odin_graph *g) {
+    double total = 0;
+    for (int t = 0; t < g->n_tensors; t++) {
+        const odin_tensor *tt = &g->tensors[t];
+        if (!(tt->flags & ODIN_TENSOR_CONST) || !tt->nbytes) continue;
+        bool used = false, gather_only = true;
+        for (int n = 0; n < g->n_nodes; n++)
+            for (int k = 0; k < g->nodes[n].n_inputs; k++)
+                if (g->nodes[n].inputs[k] == t) {
+                    used = true;
+                    gather_only = gather_only && k == 0 && !strcmp(g->nodes[n].op, "Gather");
+                }
+        if (!used) continue;
+        total += gather_only && tt->rank >= 1 && tt->dims[0] > 0 ? (double)tt->nbytes / tt->dims[0]
+                                                                 : (double)tt->nbytes;
+    }
+    return total;
 }
 
 typedef struct gen_result {
@@ -224,11 +245,11 @@ static int run(const gen_opts *o, odin_engine engine) {
         printf(",\"engine\":\"%s\",\"threads\":%d,\"prompt_tokens\":%zu,\"generated_tokens\":%zu,"
                "\"prefill_ms\":%.3f,\"prefill_tok_s\":%.3f,\"decode_ms\":%.3f,\"decode_steps\":%zu,"
                "\"decode_tok_s\":%.3f,\"compile_ms\":%.3f,\"compiles\":%d,\"stop\":\"%s\","
-               "\"peak_rss_mb\":%.1f}\n",
+               "\"weight_mb_per_token\":%.3f,\"peak_rss_mb\":%.1f}\n",
                engine == ODIN_ENGINE_JIT ? "jit" : "ref", odin_rt_threads(), r.prompt_tokens,
                r.generated, r.prefill_ms, prefill_s > 0 ? r.prompt_tokens / prefill_s : 0,
                r.decode_ms, r.steps, decode_s > 0 ? r.steps / decode_s : 0, r.compile_ms,
-               r.compiles, r.stop, ru.ru_maxrss / 1024.0);
+               r.compiles, r.stop, weight_bytes_per_token(g) / 1e6, ru.ru_maxrss / 1024.0);
     }
     odin_lm_layout_free(&layout);
     free(ids);
