@@ -56,15 +56,31 @@ elif cmd == "cmp":  # ACTUAL EXPECTED TOL [ROWS a:b of the expected's axis 1]
     err = float(np.abs(a.astype(np.float64) - b).max())
     print(f"max abs err {err:.3g} (max |expected| {float(np.abs(b).max()):.3g})")
     sys.exit(0 if err <= tol else 1)
-elif cmd == "unprefix":  # IN OUT: rewrite a safetensors file without 'transformer.'
+elif cmd in ("unprefix", "tie"):
+    # unprefix IN OUT: names without 'transformer.'; tie IN OUT_COPY OUT_DROPPED:
+    # lm_head := embed_tokens, and a file without lm_head
     import json, struct
     raw = open(sys.argv[2], "rb").read()
     n = struct.unpack("<Q", raw[:8])[0]
     hdr = json.loads(raw[8:8 + n])
-    hdr = {k.replace("transformer.", "", 1): v for k, v in hdr.items()}
-    h = json.dumps(hdr).encode()
-    h += b" " * (-len(h) % 8)
-    open(sys.argv[3], "wb").write(struct.pack("<Q", len(h)) + h + raw[8 + n:])
+    hdr.pop("__metadata__", None)
+    tensors = {k: (v["dtype"], v["shape"], raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]])
+               for k, v in hdr.items()}
+    def write(path, ts):
+        h, off, blob = {}, 0, b""
+        for k, (dt, shape, b) in ts.items():
+            h[k] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(b)]}
+            off, blob = off + len(b), blob + b
+        h = json.dumps(h).encode()
+        h += b" " * (-len(h) % 8)
+        open(path, "wb").write(struct.pack("<Q", len(h)) + h + blob)
+    if cmd == "unprefix":
+        write(sys.argv[3], {k.replace("transformer.", "", 1): v for k, v in tensors.items()})
+    else:
+        tensors["lm_head.weight"] = tensors["model.embed_tokens.weight"]
+        write(sys.argv[3], tensors)
+        del tensors["lm_head.weight"]
+        write(sys.argv[4], tensors)
 EOF
 
 # cmp_npy NAME ACTUAL EXPECTED [ROWS]
@@ -168,6 +184,30 @@ if $PY "$tmp/npy.py" unprefix "$FIX/gpt2/model.safetensors" "$d/plain.safetensor
             "$FIX/gpt2/logits.npy"
     else
         bad "gpt2 plain names: run failed"
+    fi
+fi
+
+# Llama without lm_head.weight ties the head to embed_tokens: the same logits as a
+# checkpoint whose lm_head is an explicit copy of embed_tokens (that path is checked
+# against HF above), and different from the untied model's.
+d="$tmp/llama"
+if $PY "$tmp/npy.py" tie "$FIX/llama/model.safetensors" "$d/copy.safetensors" "$d/tied.safetensors" &&
+    # shellcheck disable=SC2086
+    build "llama copy" llama "$d/copy.odin" $LLAMA_SET --weights "$d/copy.safetensors" &&
+    # shellcheck disable=SC2086
+    build "llama tied" llama "$d/tied.odin" $LLAMA_SET --weights "$d/tied.safetensors"; then
+    if run_model "$d/copy_ref" "$d/copy.odin" ref "$FIX/llama/tokens.npy" "$d/pos_0.npy" "" &&
+        run_model "$d/tied_ref" "$d/tied.odin" ref "$FIX/llama/tokens.npy" "$d/pos_0.npy" ""; then
+        cmp_npy "llama without lm_head = lm_head copied from embed_tokens" \
+            "$d/tied_ref/logits.npy" "$d/copy_ref/logits.npy"
+        if $PY "$tmp/npy.py" cmp "$d/tied_ref/logits.npy" "$FIX/llama/logits.npy" 1e-2 11:12 \
+            >/dev/null 2>&1; then
+            bad "llama tied head: logits equal the untied model's"
+        else
+            ok "llama tied head differs from the untied model"
+        fi
+    else
+        bad "llama tied head: run failed"
     fi
 fi
 
