@@ -324,9 +324,10 @@ static odin_status build_rwkv6(const int64_t *v, const odin_safetensors *weights
             snprintf(state_names[3 * l + i], 64, "%s", st[3 * l + i].out_name);
     }
     odin_builder_scope(g, "head");
-    if (!c.all_logits) { /* last token only, before ln_out and the head: one row */
-        int64_t s0[1] = {-1}, e0[1] = {INT64_MAX}, ax[1] = {0};
-        h = odin_slice(g, h, 1, s0, e0, ax, NULL);
+    if (!c.all_logits) { /* last token only, before ln_out and the head: one row. Gather
+                          * of index -1 keeps the logits' shape static, [1, 1, vocab]. */
+        int64_t one[1] = {1}, last[1] = {-1};
+        h = odin_gather(g, h, odin_constant_i64(g, "last_token", 1, one, last), 0);
     }
     h = layer_norm(&x, h, "ln_out");
     int logits = linear(&x, h, "head.weight", c.vocab, c.C, 1.0f);
