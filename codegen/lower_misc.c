@@ -146,35 +146,48 @@ static odin_status l_cumsum(odin_lower_ctx *c) {
 
 /* ---- Trilu ---- */
 
+/* k known at compile time (absent or constant); else it is read at run time */
 static bool trilu_k(const odin_graph *g, int node, int64_t *k) {
     *k = 0;
     if (odin_node_in(g, node, 1) < 0) return true;
     int n;
     return odin_node_const_ints(g, node, 1, k, 1, &n) && n == 1;
 }
+static bool trilu_k_runtime_ok(const odin_graph *g, int node) {
+    const odin_tensor *k = tin(g, node, 1);
+    return k && k->dtype == ODIN_I64 && odin_tensor_numel(k) == 1;
+}
 
 static bool accept_trilu(const odin_graph *g, int node) {
     int64_t k;
     const odin_tensor *x = tin(g, node, 0), *y = tout(g, node, 0);
     return x && y && x->rank >= 2 && odin_dtype_movable(x->dtype) && y->dtype == x->dtype &&
-           trilu_k(g, node, &k);
+           (trilu_k(g, node, &k) || trilu_k_runtime_ok(g, node));
 }
 
 static odin_status l_trilu(odin_lower_ctx *c) {
     const odin_tensor *x = tin(c->g, c->node, 0);
     int64_t k;
-    trilu_k(c->g, c->node, &k);
+    bool known = trilu_k(c->g, c->node, &k);
     bool upper = odin_attr_i(&c->g->nodes[c->node], "upper") != 0;
     int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1];
     if (k < -rows - 1) k = -rows - 1;
     if (k > cols + 1) k = cols + 1;
+    /* j - i lies in [-rows, cols]: clamping keeps the comparison exact (as the eval) */
+    LLVMValueRef kv = odin_i64(c, k);
+    if (!known) {
+        LLVMValueRef lo[2] = {odin_load(c, c->t_i64, c->in[1], odin_i64(c, 0)), odin_i64(c, -rows - 1)};
+        kv = odin_intrinsic(c, "llvm.smax", c->t_i64, lo, 2);
+        LLVMValueRef hi[2] = {kv, odin_i64(c, cols + 1)};
+        kv = odin_intrinsic(c, "llvm.smin", c->t_i64, hi, 2);
+    }
     int64_t dims[3] = {odin_dims_product(x->dims, 0, x->rank - 2), rows, cols};
     LLVMTypeRef et = odin_bits_type(c, odin_dtype_size(x->dtype));
     nest ns;
     nest_begin(c, &ns, 3, dims);
     LLVMValueRef i = add(c, mul(c, add(c, mul(c, ns.iv[0], rows), ns.iv[1]), cols), ns.iv[2]);
     LLVMValueRef diff = LLVMBuildSub(c->b, ns.iv[2], ns.iv[1], "");
-    LLVMValueRef keep = LLVMBuildICmp(c->b, upper ? LLVMIntSGE : LLVMIntSLE, diff, odin_i64(c, k), "");
+    LLVMValueRef keep = LLVMBuildICmp(c->b, upper ? LLVMIntSGE : LLVMIntSLE, diff, kv, "");
     LLVMValueRef v = odin_load(c, et, c->in[0], i);
     odin_store(c, LLVMBuildSelect(c->b, keep, v, LLVMConstNull(et), ""), c->out[0], i);
     nest_end(c, &ns);

@@ -147,6 +147,16 @@ static void run_trilu(const char *op) {
                 CHECK_GRAPH(g, o, "Trilu %s n=%lld k=%lld up=%d", odin_dtype_name(t),
                             (long long)sizes[k], (long long)kk, up);
             }
+    /* k as a run-time input (the ONNX backend tests pass it so), clamped when huge */
+    for (int k = 0; k < N_SIZES; k++) {
+        odin_graph *g = odin_graph_new("trilu_k");
+        int64_t xd[2] = {5, sizes[k]};
+        int ins[2] = {odin_input(g, "x", ODIN_F32, 2, xd), odin_input(g, "k", ODIN_I64, 0, NULL)};
+        odin_attr a = ODIN_ATTR_I("upper", k & 1);
+        odin_output(g, odin_build(g, op, ins, 2, &a, 1, 1, NULL), "y");
+        check_opts o = opts(0, -200, 200);
+        CHECK_GRAPH(g, o, "Trilu run-time k n=%lld", (long long)sizes[k]);
+    }
 }
 
 /* Range needs a static output length, so its operands are constants the folder keeps
