@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "../ops/eval_fallback.h"
 #include "../runtime/profile.h"
@@ -38,16 +39,18 @@ const odin_lowering *odin_lowering_find(const odin_node *n) {
     return NULL;
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ---- tensor addresses ---- */
+
 LLVMValueRef odin_tensor_ptr(odin_lower_ctx *c, int t) {
-    const odin_tensor_place *p = &c->plan->place[t];
-    switch (p->kind) {
-    case ODIN_STORE_INPUT: return odin_load(c, c->t_ptr, c->io, odin_i64(c, p->index));
-    case ODIN_STORE_OUTPUT:
-        return odin_load(c, c->t_ptr, c->io, odin_i64(c, c->g->n_inputs + p->index));
-    case ODIN_STORE_CONST: return odin_load(c, c->t_ptr, c->weights, odin_i64(c, p->index));
-    case ODIN_STORE_ARENA: return odin_gep(c, c->t_i8, c->arena, odin_i64(c, p->index));
-    default: return NULL;
-    }
+    for (int s = 0; s < c->n_slots; s++)
+        if (c->slot_tensor[s] == t) return c->slot_ptr[s];
+    return NULL;
 }
 
 void odin_bind_node(odin_lower_ctx *c) {
@@ -62,6 +65,47 @@ void odin_bind_node(odin_lower_ctx *c) {
  * holds a host address, so an object file can be cached and loaded by another process. */
 LLVMValueRef odin_graph_ptr(odin_lower_ctx *c) {
     return odin_load(c, c->t_ptr, c->weights, odin_i64(c, c->plan->n_weights));
+}
+
+/* Address of tensor t computed in the entry function from its base pointers. */
+static LLVMValueRef place_ptr(odin_lower_ctx *c, LLVMValueRef io, LLVMValueRef arena,
+                              LLVMValueRef weights, int t) {
+    const odin_tensor_place *p = &c->plan->place[t];
+    switch (p->kind) {
+    case ODIN_STORE_INPUT: return odin_load(c, c->t_ptr, io, odin_i64(c, p->index));
+    case ODIN_STORE_OUTPUT: return odin_load(c, c->t_ptr, io, odin_i64(c, c->g->n_inputs + p->index));
+    case ODIN_STORE_CONST: return odin_load(c, c->t_ptr, weights, odin_i64(c, p->index));
+    case ODIN_STORE_ARENA: return odin_gep(c, c->t_i8, arena, odin_i64(c, p->index));
+    default: return NULL;
+    }
+}
+
+/* The group's slots: every materialized tensor its nodes read or write, in order of first
+ * use, so structurally equal groups get the same slot layout. Returns the count. */
+static int group_slots(const odin_graph *g, const odin_plan *plan, const int *nodes, int count,
+                       int *slot) {
+    int n = 0;
+    for (int k = 0; k < count; k++) {
+        const odin_node *node = &g->nodes[nodes[k]];
+        for (int i = 0; i < node->n_inputs + node->n_outputs; i++) {
+            int t = i < node->n_inputs ? node->inputs[i] : node->outputs[i - node->n_inputs];
+            if (t < 0 || plan->place[t].kind == ODIN_STORE_NONE) continue;
+            bool seen = false;
+            for (int s = 0; s < n && !seen; s++) seen = slot[s] == t;
+            if (!seen) slot[n++] = t;
+        }
+    }
+    return n;
+}
+
+static int group_arg_capacity(const odin_graph *g, const odin_plan *plan, int gi) {
+    const odin_kernel_group *grp = &plan->groups[gi];
+    int cap = 0;
+    for (int k = 0; k < grp->count; k++) {
+        const odin_node *n = &g->nodes[plan->group_nodes[grp->first + k]];
+        cap += n->n_inputs + n->n_outputs;
+    }
+    return cap;
 }
 
 /* Whether a (non-elementwise) group's node runs its reference eval instead of code. */
@@ -83,24 +127,37 @@ static odin_status emit_fallback(odin_lower_ctx *c, LLVMValueRef *status) {
     LLVMTypeRef fty = LLVMFunctionType(c->t_i32, params, 3, 0);
     LLVMValueRef fn = LLVMGetNamedFunction(c->m, "odin_rt_eval_fallback");
     if (!fn) fn = LLVMAddFunction(c->m, "odin_rt_eval_fallback", fty);
-    LLVMValueRef args[3] = {odin_graph_ptr(c), odin_i64(c, c->node), arr};
+    LLVMValueRef args[3] = {odin_graph_ptr(c), c->node_index, arr};
     *status = LLVMBuildCall2(c->b, fty, fn, args, 3, "");
     return ODIN_OK;
 }
 
+/* Kernel functions are built under this name, compared, then renamed or deleted. */
+#define FRESH_KERNEL "odin_kernel_new"
+
+/* Emit group gi as a fresh kernel function named FRESH_KERNEL whose parameters are
+ * (weights, node, slot pointers); c->slot_tensor must hold its slots. */
 static odin_status emit_group(odin_lower_ctx *c, const odin_plan *plan, int gi, bool *fallback) {
     const odin_kernel_group *grp = &plan->groups[gi];
     const int *nodes = plan->group_nodes + grp->first;
-    char name[64];
-    snprintf(name, sizeof name, "odin_kernel_%d", gi);
-    LLVMTypeRef params[3] = {c->t_ptr, c->t_ptr, c->t_ptr};
-    LLVMValueRef fn = LLVMAddFunction(c->m, name, LLVMFunctionType(c->t_i32, params, 3, 0));
+    int np = 2 + c->n_slots;
+    LLVMTypeRef *params = malloc(sizeof *params * (size_t)np);
+    if (!params) return odin_errorf("out of memory");
+    params[0] = c->t_ptr;
+    params[1] = c->t_i64;
+    for (int i = 2; i < np; i++) params[i] = c->t_ptr;
+    LLVMValueRef fn = LLVMAddFunction(c->m, FRESH_KERNEL, LLVMFunctionType(c->t_i32, params, (unsigned)np, 0));
+    free(params);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
+    /* Kernels are large loop nests called once each: inlining them into the entry buys
+     * nothing at run time and makes LLVM optimize one huge function. */
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateEnumAttribute(c->c, LLVMGetEnumAttributeKindForName("noinline", 8), 0));
     c->fn = fn;
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->c, fn, "entry"));
-    c->io = LLVMGetParam(fn, 0);
-    c->arena = LLVMGetParam(fn, 1);
-    c->weights = LLVMGetParam(fn, 2);
+    c->weights = LLVMGetParam(fn, 0);
+    c->node_index = LLVMGetParam(fn, 1);
+    for (int s = 0; s < c->n_slots; s++) c->slot_ptr[s] = LLVMGetParam(fn, (unsigned)(2 + s));
     c->node = nodes[0];
     LLVMValueRef status = LLVMConstInt(c->t_i32, 0, 0);
     const odin_node *n = &c->g->nodes[nodes[0]];
@@ -122,6 +179,248 @@ static odin_status emit_group(odin_lower_ctx *c, const odin_plan *plan, int gi, 
     }
     if (st) return odin_status_prefix(st, "node '%s' (%s)", n->name, n->op);
     LLVMBuildRet(c->b, status);
+    return ODIN_OK;
+}
+
+/* ---- kernel sharing ----
+ * Two groups share a kernel when the IR generated for them is identical: then every
+ * literal a lowering baked in (shapes, attributes, constant data it read, pool tables)
+ * is equal too, and only the slot pointers and the node index (parameters) differ. The
+ * comparison is on the printed IR of the kernel and every definition made with it. */
+
+typedef struct kernel_set {
+    struct made { uint64_t hash; char *text; LLVMValueRef fn; } *made;
+    int n, cap;
+} kernel_set;
+
+/* Definitions (functions with a body, globals) added to m after the given last ones. */
+static LLVMValueRef next_fn(LLVMModuleRef m, LLVMValueRef last) {
+    return last ? LLVMGetNextFunction(last) : LLVMGetFirstFunction(m);
+}
+static LLVMValueRef next_global(LLVMModuleRef m, LLVMValueRef last) {
+    return last ? LLVMGetNextGlobal(last) : LLVMGetFirstGlobal(m);
+}
+
+static bool append(char **buf, size_t *len, size_t *cap, const char *text) {
+    size_t n = strlen(text);
+    if (*len + n + 1 > *cap) {
+        size_t nc = (*len + n + 1) * 2;
+        char *nb = realloc(*buf, nc);
+        if (!nb) return false;
+        *buf = nb;
+        *cap = nc;
+    }
+    memcpy(*buf + *len, text, n + 1);
+    *len += n;
+    return true;
+}
+
+/* Printed IR of everything defined after last_fn / last_gv; NULL when out of memory. */
+static char *new_definitions_text(LLVMModuleRef m, LLVMValueRef last_fn, LLVMValueRef last_gv) {
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    bool ok = append(&buf, &len, &cap, "");
+    for (LLVMValueRef f = next_fn(m, last_fn); ok && f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f)) continue;
+        char *t = LLVMPrintValueToString(f);
+        ok = append(&buf, &len, &cap, t);
+        LLVMDisposeMessage(t);
+    }
+    for (LLVMValueRef v = next_global(m, last_gv); ok && v; v = LLVMGetNextGlobal(v)) {
+        char *t = LLVMPrintValueToString(v);
+        ok = append(&buf, &len, &cap, t) && append(&buf, &len, &cap, "\n");
+        LLVMDisposeMessage(t);
+    }
+    if (!ok) free(buf);
+    return ok ? buf : NULL;
+}
+
+/* Remove the definitions made after last_fn / last_gv (a duplicate kernel). Uses are
+ * replaced first: they lie only inside what is removed. */
+static void delete_new_definitions(LLVMModuleRef m, LLVMValueRef last_fn, LLVMValueRef last_gv) {
+    for (LLVMValueRef f = next_fn(m, last_fn); f; f = LLVMGetNextFunction(f))
+        if (!LLVMIsDeclaration(f)) LLVMReplaceAllUsesWith(f, LLVMGetPoison(LLVMTypeOf(f)));
+    for (LLVMValueRef v = next_global(m, last_gv); v; v = LLVMGetNextGlobal(v))
+        LLVMReplaceAllUsesWith(v, LLVMGetPoison(LLVMTypeOf(v)));
+    for (LLVMValueRef f = next_fn(m, last_fn), nf; f; f = nf) {
+        nf = LLVMGetNextFunction(f);
+        if (!LLVMIsDeclaration(f)) LLVMDeleteFunction(f);
+    }
+    for (LLVMValueRef v = next_global(m, last_gv), nv; v; v = nv) {
+        nv = LLVMGetNextGlobal(v);
+        LLVMDeleteGlobal(v);
+    }
+}
+
+static void set_name(LLVMValueRef v, const char *name) { LLVMSetValueName2(v, name, strlen(name)); }
+
+static bool fresh_named(LLVMValueRef v) {
+    size_t len;
+    return !strncmp(LLVMGetValueName2(v, &len), FRESH_KERNEL, strlen(FRESH_KERNEL));
+}
+
+/* Names of the new definitions that do not derive from the kernel's (a global named
+ * after its node, say) become FRESH_KERNEL.f<j> / .g<j>: names are part of the printed
+ * IR, and equal code must print equal. */
+static void neutral_names(LLVMModuleRef m, LLVMValueRef last_fn, LLVMValueRef last_gv) {
+    char name[64];
+    int j = 0;
+    for (LLVMValueRef f = next_fn(m, last_fn); f; f = LLVMGetNextFunction(f))
+        if (!LLVMIsDeclaration(f) && !fresh_named(f)) {
+            snprintf(name, sizeof name, FRESH_KERNEL ".f%d", j++);
+            set_name(f, name);
+        }
+    j = 0;
+    for (LLVMValueRef v = next_global(m, last_gv); v; v = LLVMGetNextGlobal(v)) {
+        snprintf(name, sizeof name, FRESH_KERNEL ".g%d", j++);
+        set_name(v, name);
+    }
+}
+
+/* A kept kernel's definitions trade the FRESH_KERNEL prefix for odin_kernel_<k>, so the
+ * next group's fresh names are free again and print the same as this one's did. */
+static void final_names(LLVMModuleRef m, LLVMValueRef last_fn, LLVMValueRef last_gv, int k) {
+    char name[512];
+    for (LLVMValueRef f = next_fn(m, last_fn); f; f = LLVMGetNextFunction(f)) {
+        size_t len;
+        const char *old = LLVMGetValueName2(f, &len);
+        if (LLVMIsDeclaration(f) || !fresh_named(f)) continue;
+        snprintf(name, sizeof name, "odin_kernel_%d%s", k, old + strlen(FRESH_KERNEL));
+        set_name(f, name);
+    }
+    for (LLVMValueRef v = next_global(m, last_gv); v; v = LLVMGetNextGlobal(v)) {
+        size_t len;
+        const char *old = LLVMGetValueName2(v, &len);
+        snprintf(name, sizeof name, "odin_kernel_%d%s", k, old + strlen(FRESH_KERNEL));
+        set_name(v, name);
+    }
+}
+
+/* Emit group gi and return the kernel for it: a new one, or an equal one made before. */
+static odin_status make_kernel(odin_lower_ctx *c, int gi, kernel_set *ks, LLVMValueRef *kernel,
+                               bool *fallback) {
+    LLVMValueRef last_fn = LLVMGetLastFunction(c->m), last_gv = LLVMGetLastGlobal(c->m);
+    ODIN_TRY(emit_group(c, c->plan, gi, fallback));
+    LLVMValueRef fn = c->fn;
+    neutral_names(c->m, last_fn, last_gv);
+    char *text = new_definitions_text(c->m, last_fn, last_gv);
+    if (!text) return odin_errorf("out of memory");
+    /* Metadata (!N) is numbered per print, not per module: its text does not identify
+     * it, so a kernel that has any is never shared. */
+    bool shareable = strchr(text, '!') == NULL;
+    uint64_t hash = XXH3_64bits(text, strlen(text));
+    for (int i = 0; shareable && i < ks->n; i++)
+        if (ks->made[i].hash == hash && !strcmp(ks->made[i].text, text)) {
+            free(text);
+            delete_new_definitions(c->m, last_fn, last_gv);
+            *kernel = ks->made[i].fn;
+            return ODIN_OK;
+        }
+    if (ks->n == ks->cap) {
+        int nc = ks->cap ? 2 * ks->cap : 64;
+        struct made *nm = realloc(ks->made, sizeof *nm * (size_t)nc);
+        if (!nm) {
+            free(text);
+            return odin_errorf("out of memory");
+        }
+        ks->made = nm;
+        ks->cap = nc;
+    }
+    final_names(c->m, last_fn, last_gv, ks->n);
+    ks->made[ks->n++] = (struct made){hash, text, fn};
+    *kernel = fn;
+    return ODIN_OK;
+}
+
+/* Build kernels[gi] for every group. */
+static odin_status make_kernels(odin_lower_ctx *c, LLVMValueRef *kernels, int *n_fallback) {
+    const odin_plan *plan = c->plan;
+    kernel_set ks = {0};
+    int cap = 1;
+    for (int gi = 0; gi < plan->n_groups; gi++) {
+        int k = group_arg_capacity(c->g, plan, gi);
+        if (k > cap) cap = k;
+    }
+    int *slot = malloc(sizeof *slot * (size_t)cap);
+    LLVMValueRef *slot_ptr = malloc(sizeof *slot_ptr * (size_t)cap);
+    odin_status st = slot && slot_ptr ? ODIN_OK : odin_errorf("out of memory");
+    c->slot_tensor = slot;
+    c->slot_ptr = slot_ptr;
+    for (int gi = 0; !st && gi < plan->n_groups; gi++) {
+        const odin_kernel_group *grp = &plan->groups[gi];
+        c->n_slots = group_slots(c->g, plan, plan->group_nodes + grp->first, grp->count, slot);
+        bool fb;
+        st = make_kernel(c, gi, &ks, &kernels[gi], &fb);
+        *n_fallback += fb;
+    }
+    for (int i = 0; i < ks.n; i++) free(ks.made[i].text);
+    free(ks.made);
+    free(slot);
+    free(slot_ptr);
+    c->slot_tensor = NULL;
+    c->slot_ptr = NULL;
+    c->n_slots = 0;
+    return st;
+}
+
+/* The entry: compute each group's slot addresses and call its kernel, in plan order,
+ * stopping at the first kernel that returns an error code. */
+static odin_status emit_entry(odin_lower_ctx *c, const odin_compile_options *o,
+                              const char *entry_name, LLVMValueRef *kernels) {
+    const odin_plan *plan = c->plan;
+    LLVMTypeRef params[3] = {c->t_ptr, c->t_ptr, c->t_ptr};
+    LLVMTypeRef fty = LLVMFunctionType(c->t_i32, params, 3, 0);
+    LLVMValueRef entry = LLVMAddFunction(c->m, entry_name, fty);
+    LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(c->c, entry, "entry");
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->c, entry, "fail");
+    LLVMPositionBuilderAtEnd(c->b, fail);
+    LLVMValueRef phi = LLVMBuildPhi(c->b, c->t_i32, "rc");
+    LLVMBuildRet(c->b, phi);
+    LLVMPositionBuilderAtEnd(c->b, bb);
+    c->fn = entry;
+    LLVMValueRef io = LLVMGetParam(entry, 0), arena = LLVMGetParam(entry, 1),
+                 weights = LLVMGetParam(entry, 2);
+    /* Profiling: odin_rt_profile_begin/end(kernel index) around every kernel call. */
+    LLVMTypeRef prof_ty = LLVMFunctionType(c->t_void, &c->t_i32, 1, 0);
+    LLVMValueRef prof_begin = NULL, prof_end = NULL;
+    if (o->profile) {
+        prof_begin = LLVMAddFunction(c->m, "odin_rt_profile_begin", prof_ty);
+        prof_end = LLVMAddFunction(c->m, "odin_rt_profile_end", prof_ty);
+    }
+    int cap = 1;
+    for (int gi = 0; gi < plan->n_groups; gi++) {
+        int k = group_arg_capacity(c->g, plan, gi);
+        if (k > cap) cap = k;
+    }
+    int *slot = malloc(sizeof *slot * (size_t)cap);
+    LLVMValueRef *args = malloc(sizeof *args * (size_t)(cap + 2));
+    if (!slot || !args) {
+        free(slot);
+        free(args);
+        return odin_errorf("out of memory");
+    }
+    for (int gi = 0; gi < plan->n_groups; gi++) {
+        const odin_kernel_group *grp = &plan->groups[gi];
+        const int *nodes = plan->group_nodes + grp->first;
+        int n = group_slots(c->g, plan, nodes, grp->count, slot);
+        args[0] = weights;
+        args[1] = odin_i64(c, nodes[0]);
+        for (int s = 0; s < n; s++) args[2 + s] = place_ptr(c, io, arena, weights, slot[s]);
+        LLVMValueRef index = LLVMConstInt(c->t_i32, (unsigned long long)gi, 0);
+        if (prof_begin) LLVMBuildCall2(c->b, prof_ty, prof_begin, &index, 1, "");
+        LLVMValueRef rc = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(kernels[gi]), kernels[gi],
+                                         args, (unsigned)(2 + n), "");
+        if (prof_end) LLVMBuildCall2(c->b, prof_ty, prof_end, &index, 1, "");
+        LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(c->c, entry, "next");
+        LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b);
+        LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, rc, LLVMConstInt(c->t_i32, 0, 0), ""),
+                        fail, next);
+        LLVMAddIncoming(phi, &rc, &here, 1);
+        LLVMPositionBuilderAtEnd(c->b, next);
+    }
+    LLVMBuildRet(c->b, LLVMConstInt(c->t_i32, 0, 0));
+    free(slot);
+    free(args);
     return ODIN_OK;
 }
 
@@ -147,45 +446,9 @@ odin_status odin_codegen_module(const odin_graph *g, const odin_plan *plan,
     LLVMValueRef *kernels = calloc(plan->n_groups ? plan->n_groups : 1, sizeof *kernels);
     if (!st && !kernels) st = odin_errorf("out of memory");
     int fallbacks = 0;
-    for (int gi = 0; !st && gi < plan->n_groups; gi++) {
-        bool fb;
-        st = emit_group(&c, plan, gi, &fb);
-        kernels[gi] = c.fn;
-        fallbacks += fb;
-    }
-    if (!st) {
-        LLVMTypeRef params[3] = {c.t_ptr, c.t_ptr, c.t_ptr};
-        LLVMTypeRef fty = LLVMFunctionType(c.t_i32, params, 3, 0);
-        LLVMValueRef entry = LLVMAddFunction(c.m, entry_name, fty);
-        LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(ctx, entry, "entry");
-        LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(ctx, entry, "fail");
-        LLVMPositionBuilderAtEnd(c.b, fail);
-        LLVMValueRef phi = LLVMBuildPhi(c.b, c.t_i32, "rc");
-        LLVMBuildRet(c.b, phi);
-        LLVMPositionBuilderAtEnd(c.b, bb);
-        LLVMValueRef args[3] = {LLVMGetParam(entry, 0), LLVMGetParam(entry, 1), LLVMGetParam(entry, 2)};
-        /* Profiling: odin_rt_profile_begin/end(kernel index) around every kernel call. */
-        LLVMTypeRef prof_ty = LLVMFunctionType(c.t_void, &c.t_i32, 1, 0);
-        LLVMValueRef prof_begin = NULL, prof_end = NULL;
-        if (o->profile) {
-            prof_begin = LLVMAddFunction(c.m, "odin_rt_profile_begin", prof_ty);
-            prof_end = LLVMAddFunction(c.m, "odin_rt_profile_end", prof_ty);
-        }
-        for (int gi = 0; gi < plan->n_groups; gi++) {
-            LLVMValueRef index = LLVMConstInt(c.t_i32, (unsigned long long)gi, 0);
-            if (prof_begin) LLVMBuildCall2(c.b, prof_ty, prof_begin, &index, 1, "");
-            LLVMValueRef rc = LLVMBuildCall2(c.b, fty, kernels[gi], args, 3, "");
-            if (prof_end) LLVMBuildCall2(c.b, prof_ty, prof_end, &index, 1, "");
-            LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(ctx, entry, "next");
-            LLVMBasicBlockRef here = LLVMGetInsertBlock(c.b);
-            LLVMBuildCondBr(c.b, LLVMBuildICmp(c.b, LLVMIntNE, rc, LLVMConstInt(c.t_i32, 0, 0), ""),
-                            fail, next);
-            LLVMAddIncoming(phi, &rc, &here, 1);
-            LLVMPositionBuilderAtEnd(c.b, next);
-        }
-        LLVMBuildRet(c.b, LLVMConstInt(c.t_i32, 0, 0));
-        st = odin_module_verify(c.m);
-    }
+    if (!st) st = make_kernels(&c, kernels, &fallbacks);
+    if (!st) st = emit_entry(&c, o, entry_name, kernels);
+    if (!st) st = odin_module_verify(c.m);
     free(kernels);
     LLVMDisposeBuilder(c.b);
     if (st) {
@@ -210,13 +473,9 @@ struct odin_program {
     int n_io; /* io slots: inputs + outputs of the graph it was loaded for */
     double compile_ms;
     int n_fallback;
+    int n_kernels; /* distinct kernel functions (groups with equal code share one) */
 };
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 void odin_program_free(odin_program *p) {
     if (!p) return;
@@ -232,8 +491,25 @@ size_t odin_program_arena_bytes(const odin_program *p) { return p->plan.arena_by
 double odin_program_compile_ms(const odin_program *p) { return p->compile_ms; }
 void odin_program_set_compile_ms(odin_program *p, double ms) { p->compile_ms = ms; }
 int odin_program_fallback_count(const odin_program *p) { return p->n_fallback; }
+int odin_program_kernel_count(const odin_program *p) { return p->n_kernels; }
 const odin_plan *odin_program_plan(const odin_program *p) { return &p->plan; }
 const odin_graph *odin_program_graph(const odin_program *p) { return p->g; }
+
+/* The number of kernel functions, as a symbol of the object (so a program loaded from the
+ * disk cache knows it too): definitions named odin_kernel_<k>, before optimization. */
+static void add_kernel_count(LLVMModuleRef m) {
+    int n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        if (!LLVMIsDeclaration(f) && !strncmp(name, "odin_kernel_", 12) && !strchr(name, '.'))
+            n++;
+    }
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(LLVMGetModuleContext(m));
+    LLVMValueRef gv = LLVMAddGlobal(m, i32, "odin_kernel_count");
+    LLVMSetInitializer(gv, LLVMConstInt(i32, (unsigned long long)n, 0));
+    LLVMSetGlobalConstant(gv, 1);
+}
 
 odin_status odin_program_object(const odin_graph *g, const odin_compile_options *o,
                                 const odin_target *t, void **obj, size_t *size) {
@@ -243,9 +519,16 @@ odin_status odin_program_object(const odin_graph *g, const odin_compile_options 
     ODIN_TRY(odin_plan_build(g, odin_elem_fusable, o->fuse, &plan));
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef m = NULL;
+    double t0 = now_ms();
     odin_status st = odin_codegen_module(g, &plan, t, o, ctx, "odin_main", &m, NULL);
+    if (!st) add_kernel_count(m);
+    double t1 = now_ms();
     if (!st) st = odin_module_optimize(m, t, o->opt_level);
+    double t2 = now_ms();
     if (!st) st = odin_module_emit(m, t, ODIN_EMIT_OBJECT, obj, size);
+    double t3 = now_ms();
+    if (getenv("ODIN_COMPILE_TIMES"))
+        fprintf(stderr, "codegen %.1f ms, optimize %.1f ms, emit %.1f ms\n", t1 - t0, t2 - t1, t3 - t2);
     if (m) LLVMDisposeModule(m);
     LLVMContextDispose(ctx);
     odin_plan_free(&plan);
@@ -303,6 +586,9 @@ odin_status odin_program_load(const odin_graph *g, const odin_compile_options *o
     if (!st) st = odin_jit_define(p->jit, "memmove", (void *)memmove);
     if (!st) st = odin_jit_add_object(p->jit, obj, size, g->name);
     if (!st) st = odin_jit_lookup(p->jit, "odin_main", (void **)&p->entry);
+    const int32_t *count = NULL;
+    if (!st) st = odin_jit_lookup(p->jit, "odin_kernel_count", (void **)&count);
+    if (!st) p->n_kernels = *count;
     if (st) {
         odin_program_free(p);
         return st;

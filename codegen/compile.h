@@ -1,8 +1,10 @@
-/* codegen/compile.h — graph → LLVM module → machine code. The module holds one kernel
- * function per plan group and an entry `i32 NAME(ptr io, ptr arena, ptr weights)` that
- * calls them in order: io holds the graph inputs then outputs, arena is the planned
- * scratch memory, weights the constant tensors in plan order. The JIT program wraps it
- * for in-process use (codegen/program.h, the part of the interface free of LLVM types). */
+/* codegen/compile.h — graph → LLVM module → machine code. The module holds a kernel
+ * function per plan group — groups with identical code share one (codegen/lower.h) — and
+ * an entry `i32 NAME(ptr io, ptr arena, ptr weights)` that computes each group's tensor
+ * addresses and calls its kernel, in order: io holds the graph inputs then outputs,
+ * arena is the planned scratch memory, weights the constant tensors in plan order. The
+ * JIT program wraps it for in-process use (codegen/program.h, the part of the interface
+ * free of LLVM types). */
 #ifndef ODIN_COMPILE_H
 #define ODIN_COMPILE_H
 

@@ -1,6 +1,7 @@
 #include "irgen.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 LLVMValueRef odin_i64(odin_lower_ctx *c, int64_t v) { return LLVMConstInt(c->t_i64, (unsigned long long)v, 1); }
@@ -84,7 +85,8 @@ LLVMValueRef odin_convert(odin_lower_ctx *c, LLVMValueRef v, odin_dtype from, od
 }
 
 /* The outlined body receives (ptr bases, i64 lo, i64 hi) where bases holds the
- * caller's io/arena/weights pointers; it re-derives the node's tensor pointers. */
+ * caller's weights table, node index and slot pointers; it re-derives c->in/c->out from
+ * them, so the body, like the kernel, holds no address of its own. */
 odin_status odin_parallel_range(odin_lower_ctx *c, int64_t n, int64_t grain,
                                 odin_range_body_fn emit, void *user) {
     LLVMTypeRef params[3] = {c->t_ptr, c->t_i64, c->t_i64};
@@ -93,12 +95,15 @@ odin_status odin_parallel_range(odin_lower_ctx *c, int64_t n, int64_t grain,
     snprintf(name, sizeof name, "%s.range", LLVMGetValueName(c->fn));
     LLVMValueRef body = LLVMAddFunction(c->m, name, body_ty);
     LLVMSetLinkage(body, LLVMInternalLinkage);
+    LLVMValueRef *slots = calloc((size_t)c->n_slots + 1, sizeof *slots);
+    if (!slots) return odin_errorf("out of memory");
 
-    /* caller side: spill the three bases and call parallel_for */
-    LLVMValueRef arr = LLVMBuildArrayAlloca(c->b, c->t_ptr, odin_i64(c, 3), "bases");
-    odin_store(c, c->io, arr, odin_i64(c, 0));
-    odin_store(c, c->arena, arr, odin_i64(c, 1));
-    odin_store(c, c->weights, arr, odin_i64(c, 2));
+    /* caller side: spill weights, node and slots, and call parallel_for */
+    LLVMValueRef arr = LLVMBuildArrayAlloca(c->b, c->t_ptr, odin_i64(c, 2 + c->n_slots), "bases");
+    odin_store(c, c->weights ? c->weights : LLVMConstNull(c->t_ptr), arr, odin_i64(c, 0));
+    LLVMValueRef node = c->node_index ? c->node_index : odin_i64(c, c->node);
+    odin_store(c, LLVMBuildIntToPtr(c->b, node, c->t_ptr, ""), arr, odin_i64(c, 1));
+    for (int s = 0; s < c->n_slots; s++) odin_store(c, c->slot_ptr[s], arr, odin_i64(c, 2 + s));
     LLVMTypeRef pf_params[4] = {c->t_ptr, c->t_ptr, c->t_i64, c->t_i64};
     LLVMTypeRef pf_ty = LLVMFunctionType(c->t_void, pf_params, 4, 0);
     LLVMValueRef pf = LLVMGetNamedFunction(c->m, "odin_rt_parallel_for");
@@ -112,12 +117,15 @@ odin_status odin_parallel_range(odin_lower_ctx *c, int64_t n, int64_t grain,
     bc.b = LLVMCreateBuilderInContext(c->c);
     LLVMPositionBuilderAtEnd(bc.b, LLVMAppendBasicBlockInContext(c->c, body, "entry"));
     LLVMValueRef bases = LLVMGetParam(body, 0);
-    bc.io = odin_load(&bc, c->t_ptr, bases, odin_i64(&bc, 0));
-    bc.arena = odin_load(&bc, c->t_ptr, bases, odin_i64(&bc, 1));
-    bc.weights = odin_load(&bc, c->t_ptr, bases, odin_i64(&bc, 2));
+    bc.weights = odin_load(&bc, c->t_ptr, bases, odin_i64(&bc, 0));
+    bc.node_index = LLVMBuildPtrToInt(bc.b, odin_load(&bc, c->t_ptr, bases, odin_i64(&bc, 1)),
+                                      c->t_i64, "node");
+    for (int s = 0; s < c->n_slots; s++) slots[s] = odin_load(&bc, c->t_ptr, bases, odin_i64(&bc, 2 + s));
+    bc.slot_ptr = slots;
     odin_bind_node(&bc);
     odin_status st = emit(&bc, LLVMGetParam(body, 1), LLVMGetParam(body, 2), user);
     LLVMBuildRetVoid(bc.b);
     LLVMDisposeBuilder(bc.b);
+    free(slots);
     return st;
 }

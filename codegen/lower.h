@@ -1,12 +1,20 @@
 /* codegen/lower.h — the contract between the compile driver and the op lowerings.
- * A node becomes one kernel function `void kernel(ptr in0.., ptr out0..)` whose pointer
- * parameters are the node's tensors; shapes are literals taken from the graph (every
- * shape is static by the time code is generated). Elementwise ops instead provide a
- * scalar lowering: the driver emits one loop nest for a chain of them (fusion), and
+ * A plan group (one node, or a fused chain of elementwise nodes) becomes one kernel
+ * function `i32 kernel(ptr weights, i64 node, ptr t0, .., ptr tn)`: t0..tn are the
+ * addresses of the group's materialized tensors (its slots, computed by the caller), node
+ * is the group's first node. Code must derive every tensor address from ctx->in/out (or
+ * odin_tensor_ptr) and the node index from ctx->node_index, never from literals: groups
+ * whose generated code is identical then share one kernel (codegen/compile.c compares
+ * the IR of each new kernel with the kernels already made). Whatever a lowering reads at
+ * compile time (shapes, attributes, constant data) ends up in the IR as literals, so it
+ * is part of that comparison automatically. Shapes are literals taken from the graph
+ * (every shape is static by the time code is generated). Elementwise ops instead provide
+ * a scalar lowering: the driver emits one loop nest for a chain of them (fusion), and
  * LLVM's loop vectorizer widens the loop to the target's vectors.
  *
- * Lowerings live in codegen/lower_*.c, registered by op name in codegen/lower_table.c
- * (not in the op definitions: ops/ and the reference interpreter stay free of LLVM). */
+ * Lowerings live in codegen/lower_*.c, registered by op name in per-file tables
+ * (odin_lowerings_*), not in the op definitions: ops/ and the reference interpreter stay
+ * free of LLVM. */
 #ifndef ODIN_LOWER_H
 #define ODIN_LOWER_H
 
@@ -21,14 +29,19 @@ struct odin_plan;
 
 typedef struct odin_lower_ctx {
     const struct odin_plan *plan;  /* where each tensor lives (passes/plan.h) */
-    LLVMValueRef io, arena, weights; /* base pointers of the current function */
+    LLVMValueRef weights;          /* the weights table (only odin_graph_ptr reads it) */
+    LLVMValueRef node_index;       /* i64: the group's first node, a kernel parameter */
+    /* The group's tensors (slots) and their address in the function being built. */
+    int n_slots;
+    const int *slot_tensor;
+    LLVMValueRef *slot_ptr;
     bool allow_fallback;           /* JIT only: ops without lowering call their eval */
     LLVMContextRef c;
     LLVMModuleRef m;
     LLVMBuilderRef b;
     const odin_target *target;
     const odin_graph *g;
-    int node;                      /* node being lowered */
+    int node;                      /* node being lowered (its structure; not for IR) */
     LLVMValueRef fn;               /* kernel function being built */
     LLVMValueRef in[ODIN_LOWER_MAX_ARGS];  /* pointer to each node input (NULL: omitted) */
     LLVMValueRef out[ODIN_LOWER_MAX_ARGS]; /* pointer to each node output */
@@ -73,12 +86,13 @@ extern const odin_lowering odin_lowerings_lm[];
 extern const odin_lowering odin_lowerings_misc[];
 extern const odin_lowering odin_lowerings_misc_elem[];
 
-/* Address of tensor t in the current function (from the plan and the base pointers). */
+/* Address of tensor t in the current function: the slot parameter holding it; NULL when
+ * t is not materialized (internal to a fused group) or not one of the group's tensors. */
 LLVMValueRef odin_tensor_ptr(odin_lower_ctx *ctx, int t);
 /* Fill ctx->in / ctx->out for ctx->node. */
 void odin_bind_node(odin_lower_ctx *ctx);
 /* The graph pointer for odin_rt_eval_fallback calls (JIT only; read from the weights
- * table in the kernel function, never baked into code). */
+ * table in the kernel function, never baked into code). Pass ctx->node_index with it. */
 LLVMValueRef odin_graph_ptr(odin_lower_ctx *ctx);
 
 /* LLVM type of a dtype's scalar (bool is i8 in memory; i1 in registers is never used

@@ -85,7 +85,8 @@ void odin_emit_error_exit(odin_lower_ctx *c, LLVMValueRef bad) {
     LLVMTypeRef fty = LLVMFunctionType(c->t_i32, params, 3, 0);
     LLVMValueRef fn = LLVMGetNamedFunction(c->m, "odin_rt_eval_fallback");
     if (!fn) fn = LLVMAddFunction(c->m, "odin_rt_eval_fallback", fty);
-    LLVMValueRef args[3] = {odin_graph_ptr(c), odin_i64(c, c->node), arr};
+    LLVMValueRef node = c->node_index ? c->node_index : odin_i64(c, c->node);
+    LLVMValueRef args[3] = {odin_graph_ptr(c), node, arr};
     LLVMValueRef rc = LLVMBuildCall2(c->b, fty, fn, args, 3, "");
     /* rc 0: the eval accepted the input after all and computed the outputs itself */
     LLVMBuildRet(c->b, rc);

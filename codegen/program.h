@@ -46,6 +46,9 @@ size_t odin_program_arena_bytes(const odin_program *p);
 double odin_program_compile_ms(const odin_program *p);
 void odin_program_set_compile_ms(odin_program *p, double ms);
 int odin_program_fallback_count(const odin_program *p);
+/* Kernel functions in the code: groups whose generated code is equal (the same layer
+ * repeated) share one, so this is at most the plan's group count. */
+int odin_program_kernel_count(const odin_program *p);
 const odin_plan *odin_program_plan(const odin_program *p);
 const odin_graph *odin_program_graph(const odin_program *p);
 
