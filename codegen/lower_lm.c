@@ -316,12 +316,20 @@ static odin_status l_rope(odin_lower_ctx *c) {
     if (nf > 4096) return odin_errorf("rotary_dim %lld too large", (long long)u.rd);
     for (int64_t i = 0; i < nf; i++)
         vals[i] = LLVMConstReal(c->t_f64, i < u.half ? pow(theta, -2.0 * (double)i / (double)u.rd) : 0);
-    char name[64];
-    snprintf(name, sizeof name, "odin_rope%d_inv_freq", c->node);
-    u.inv_freq = LLVMAddGlobal(c->m, LLVMArrayType2(c->t_f64, (uint64_t)nf), name);
-    LLVMSetInitializer(u.inv_freq, LLVMConstArray2(c->t_f64, vals, (uint64_t)nf));
-    LLVMSetGlobalConstant(u.inv_freq, 1);
-    LLVMSetLinkage(u.inv_freq, LLVMPrivateLinkage);
+    /* named by its contents, so nodes with the same table share it (and their kernels
+     * stay identical IR, which the driver deduplicates) */
+    char name[96];
+    float theta_f = (float)theta;
+    uint32_t bits;
+    memcpy(&bits, &theta_f, sizeof bits);
+    snprintf(name, sizeof name, "odin_rope_inv_freq_%lld_%08x", (long long)u.rd, bits);
+    u.inv_freq = LLVMGetNamedGlobal(c->m, name);
+    if (!u.inv_freq) {
+        u.inv_freq = LLVMAddGlobal(c->m, LLVMArrayType2(c->t_f64, (uint64_t)nf), name);
+        LLVMSetInitializer(u.inv_freq, LLVMConstArray2(c->t_f64, vals, (uint64_t)nf));
+        LLVMSetGlobalConstant(u.inv_freq, 1);
+        LLVMSetLinkage(u.inv_freq, LLVMPrivateLinkage);
+    }
     return run_range(c, u.T, u.B * u.T * u.H * u.D * 8, rope_body, &u);
 }
 
@@ -681,6 +689,47 @@ static LLVMValueRef fmax_(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b) {
     return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, a, b, ""), a, b, "");
 }
 
+/* q . row as a vector of partial sums (q pre-loaded as segments) */
+static LLVMValueRef dot_partial(odin_lower_ctx *c, const segs *sg, const LLVMValueRef *qv, LLVMValueRef row) {
+    LLVMValueRef dv = mulf(c, qv[0], seg_load(c, sg, row, 0));
+    for (int s = 1; s < sg->count; s++) dv = odin_fmuladd(c, qv[s], seg_load(c, sg, row, s), dv);
+    return dv;
+}
+
+/* n vectors of n lanes (n a power of two), each the partial sums of one row, to one
+ * vector whose lane r is the sum of vector r: pairs of vectors are folded level by level
+ * (lane halves of both added into one vector holding twice the rows), n - 1 folds of two
+ * shuffles and an add instead of n horizontal reductions. */
+static LLVMValueRef fold_rows(odin_lower_ctx *c, LLVMValueRef *v, int n) {
+    int count = n, rows = 1, parts = n; /* each vector: `rows` rows x `parts` partial sums */
+    while (count > 1) {
+        int half = parts / 2;
+        LLVMValueRef lo[64], hi[64];
+        for (int lane = 0; lane < n; lane++) {
+            int row = lane / half, k = lane % half;
+            int src = row < rows ? row * parts + k : n + (row - rows) * parts + k;
+            lo[lane] = LLVMConstInt(c->t_i32, (unsigned long long)src, 0);
+            hi[lane] = LLVMConstInt(c->t_i32, (unsigned long long)(src + half), 0);
+        }
+        LLVMValueRef mlo = LLVMConstVector(lo, (unsigned)n), mhi = LLVMConstVector(hi, (unsigned)n);
+        for (int i = 0; i < count / 2; i++) {
+            LLVMValueRef x = v[2 * i], y = v[2 * i + 1];
+            v[i] = LLVMBuildFAdd(c->b, LLVMBuildShuffleVector(c->b, x, y, mlo, ""),
+                                 LLVMBuildShuffleVector(c->b, x, y, mhi, ""), "");
+        }
+        count /= 2, rows *= 2, parts = half;
+    }
+    return v[0];
+}
+
+/* the largest lane (a NaN lane loses every comparison) */
+static LLVMValueRef hmax(odin_lower_ctx *c, LLVMValueRef v, int n) {
+    LLVMValueRef m = LLVMBuildExtractElement(c->b, v, LLVMConstInt(c->t_i32, 0, 0), "");
+    for (int i = 1; i < n; i++)
+        m = fmax_(c, LLVMBuildExtractElement(c->b, v, LLVMConstInt(c->t_i32, (unsigned long long)i, 0), ""), m);
+    return m;
+}
+
 static odin_status attn_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, void *user) {
     attn_user *u = user;
     const segs *sg = &u->sg;
@@ -719,12 +768,25 @@ static odin_status attn_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     LLVMValueRef qv[MAX_SEGS];
     LLVMValueRef scale_v = splat(c, sg->vt, odin_f32c(c, u->scale));
     for (int s = 0; s < sg->count; s++) qv[s] = mulf(c, seg_load(c, sg, qrow, s), scale_v);
-    LLVMValueRef bmax = var(c, c->t_f32, odin_f32c(c, -1e30f));
-    LLVMValueRef j = odin_loop_begin(c, &lj, odin_i64(c, 0), nr, 1, "j");
+    /* whole groups of vl rows: vl partial-sum vectors folded into one vector of vl scores */
+    int vl = sg->vl;
+    LLVMValueRef bmax_v = var(c, sg->vt, splat(c, sg->vt, odin_f32c(c, -1e30f)));
+    LLVMValueRef ngroups = LLVMBuildSDiv(c->b, nr, odin_i64(c, vl), "");
+    LLVMValueRef gi = odin_loop_begin(c, &lj, odin_i64(c, 0), ngroups, 1, "grp");
+    LLVMValueRef j0 = mul64(c, gi, vl), parts[64];
+    for (int rr = 0; rr < vl; rr++) {
+        LLVMValueRef krow = fp(c, kcache, mul64(c, add64(c, r0, odin_add_i64(c, j0, rr)), D));
+        parts[rr] = dot_partial(c, sg, qv, krow);
+    }
+    LLVMValueRef sv = fold_rows(c, parts, vl);
+    vstore(c, sv, fp(c, p, j0), vl);
+    LLVMBuildStore(c->b, fmax_(c, sv, get(c, bmax_v)), bmax_v);
+    odin_loop_end(c, &lj);
+    /* the remaining rows one by one */
+    LLVMValueRef bmax = var(c, c->t_f32, hmax(c, get(c, bmax_v), vl));
+    LLVMValueRef j = odin_loop_begin(c, &lj, mul64(c, ngroups, vl), nr, 1, "j");
     LLVMValueRef krow = fp(c, kcache, mul64(c, add64(c, r0, j), D));
-    LLVMValueRef dv = mulf(c, qv[0], seg_load(c, sg, krow, 0));
-    for (int s = 1; s < sg->count; s++) dv = odin_fmuladd(c, qv[s], seg_load(c, sg, krow, s), dv);
-    LLVMValueRef score = reduce_add(c, dv);
+    LLVMValueRef score = reduce_add(c, dot_partial(c, sg, qv, krow));
     odin_store(c, score, p, j);
     LLVMBuildStore(c->b, fmax_(c, score, get(c, bmax)), bmax);
     odin_loop_end(c, &lj);
@@ -741,15 +803,34 @@ static odin_status attn_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     odin_loop_end(c, &lx);
     odin_store(c, odin_fmuladd(c, lf(c, l_run, qi), corr, get(c, sum)), l_run, qi);
     LLVMValueRef arow = fp(c, acc, mul64(c, qi, D));
-    LLVMValueRef corr_v = splat(c, sg->vt, corr), av[MAX_SEGS];
-    for (int s = 0; s < sg->count; s++) av[s] = var(c, sg->vt, mulf(c, seg_load(c, sg, arow, s), corr_v));
-    j = odin_loop_begin(c, &lj, odin_i64(c, 0), nr, 1, "j");
-    LLVMValueRef vrow = fp(c, vcache, mul64(c, add64(c, r0, j), D));
-    LLVMValueRef pj = splat(c, sg->vt, lf(c, p, j));
-    for (int s = 0; s < sg->count; s++)
-        LLVMBuildStore(c->b, odin_fmuladd(c, pj, seg_load(c, sg, vrow, s), get(c, av[s])), av[s]);
+    /* acc = corr * acc + sum_j p_j v_j, rows in pairs with two accumulator sets (two
+     * independent FMA chains per segment) */
+    LLVMValueRef corr_v = splat(c, sg->vt, corr), av[MAX_SEGS], bv[MAX_SEGS];
+    for (int s = 0; s < sg->count; s++) {
+        av[s] = var(c, sg->vt, mulf(c, seg_load(c, sg, arow, s), corr_v));
+        bv[s] = var(c, sg->vt, LLVMConstNull(sg->vt));
+    }
+    LLVMValueRef npairs = LLVMBuildSDiv(c->b, nr, odin_i64(c, 2), "");
+    LLVMValueRef jp = odin_loop_begin(c, &lj, odin_i64(c, 0), npairs, 1, "pair");
+    for (int half = 0; half < 2; half++) {
+        LLVMValueRef jj = odin_add_i64(c, mul64(c, jp, 2), half);
+        LLVMValueRef vrow = fp(c, vcache, mul64(c, add64(c, r0, jj), D));
+        LLVMValueRef pj = splat(c, sg->vt, lf(c, p, jj));
+        LLVMValueRef *a = half ? bv : av;
+        for (int s = 0; s < sg->count; s++)
+            LLVMBuildStore(c->b, odin_fmuladd(c, pj, seg_load(c, sg, vrow, s), get(c, a[s])), a[s]);
+    }
     odin_loop_end(c, &lj);
-    for (int s = 0; s < sg->count; s++) seg_store(c, sg, get(c, av[s]), arow, s);
+    LLVMValueRef odd = LLVMBuildICmp(c->b, LLVMIntNE, LLVMBuildSRem(c->b, nr, odin_i64(c, 2), ""), odin_i64(c, 0), "");
+    LLVMBasicBlockRef even = if_begin(c, odd);
+    LLVMValueRef jl = odin_add_i64(c, nr, -1);
+    LLVMValueRef vlast = fp(c, vcache, mul64(c, add64(c, r0, jl), D));
+    LLVMValueRef pl = splat(c, sg->vt, lf(c, p, jl));
+    for (int s = 0; s < sg->count; s++)
+        LLVMBuildStore(c->b, odin_fmuladd(c, pl, seg_load(c, sg, vlast, s), get(c, av[s])), av[s]);
+    if_end(c, even);
+    for (int s = 0; s < sg->count; s++)
+        seg_store(c, sg, LLVMBuildFAdd(c->b, get(c, av[s]), get(c, bv[s]), ""), arow, s);
     if_end(c, skip);
     odin_loop_end(c, &lq);
     odin_loop_end(c, &lr);
