@@ -218,4 +218,5 @@ while read -r name file flops inputs; do
 done <"$OUT/models.txt"
 
 $PY tools/bench_report.py "$OUT" || die "report failed"
+sh tools/bench_lm.sh "$BUILD" || die "LM decode bench (tools/bench_lm.sh) failed"
 echo "bench: finished in $(($(date +%s) - started)) s"
