@@ -1,7 +1,8 @@
 /* models/rwkv6.c — the RWKV-v6 ("Finch") language model as one LM graph (see
  * docs/language-models.md): tokens [1, seq] and per-layer state in, logits and state out.
  * Parameters carry the official checkpoint names and shapes, so `--weights` loads an
- * official (converted to safetensors) checkpoint without a name map.
+ * official (converted to safetensors) checkpoint without a name map; sizes left at their
+ * defaults are then read from the checkpoint's shapes (released models differ).
  *
  * Equations (../shared/MODELS.md, "RWKV-v6") checked against the official code, read
  * only: BlinkDL/RWKV-LM RWKV-v5/rwkv_v6_demo.py (RWKV_Tmix_x060, RWKV_CMix_x060, Block)
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../frontend/safetensors.h"
 #include "../ir/builder.h"
 #include "init.h"
 #include "models.h"
@@ -258,6 +260,46 @@ static int channel_mix(rwkv6_ctx *x, int h, int ffn_shift, int *ffn_shift_out) {
     return odin_mul(g, odin_sigmoid(g, r), kv);
 }
 
+/* Sizes a checkpoint implies (released models differ in D_MIX / D_DECAY and all the
+ * rest). A size left at its default takes the checkpoint's value; one set explicitly to
+ * something else is an error naming both. Tensors that are missing are left to
+ * odin_param, whose error names them. */
+static odin_status size_from(const odin_safetensors *w, const char *tensor, int axis, int param,
+                             int64_t *values) {
+    const odin_safetensors_entry *e = odin_safetensors_find(w, tensor);
+    if (!e || axis >= e->rank) return ODIN_OK;
+    int64_t v = e->dims[axis];
+    const odin_model_param *p = &rwkv6_params[param];
+    if (values[param] != p->def && values[param] != v)
+        return odin_errorf("%s=%lld, but checkpoint %s has %lld (axis %d of '%s')", p->name,
+                           (long long)values[param], odin_safetensors_path(w), (long long)v, axis,
+                           tensor);
+    values[param] = v;
+    return ODIN_OK;
+}
+
+static odin_status sizes_from_checkpoint(const odin_safetensors *w, int64_t *v) {
+    int64_t layers = 0;
+    char name[64];
+    for (;; layers++) {
+        snprintf(name, sizeof name, "blocks.%lld.ln1.weight", (long long)layers);
+        if (!odin_safetensors_find(w, name)) break;
+    }
+    if (layers > 0) { /* n_layer: count the blocks */
+        if (v[0] != rwkv6_params[0].def && v[0] != layers)
+            return odin_errorf("n_layer=%lld, but checkpoint %s has %lld blocks", (long long)v[0],
+                               odin_safetensors_path(w), (long long)layers);
+        v[0] = layers;
+    }
+    ODIN_TRY(size_from(w, "emb.weight", 1, 1, v));                 /* n_embd */
+    ODIN_TRY(size_from(w, "emb.weight", 0, 4, v));                 /* vocab */
+    ODIN_TRY(size_from(w, "blocks.0.att.time_faaaa", 1, 2, v));    /* head_size: [H, N] */
+    ODIN_TRY(size_from(w, "blocks.0.ffn.key.weight", 0, 3, v));    /* dim_ffn */
+    ODIN_TRY(size_from(w, "blocks.0.att.time_maa_w2", 1, 5, v));   /* d_mix */
+    ODIN_TRY(size_from(w, "blocks.0.att.time_decay_w1", 1, 6, v)); /* d_decay */
+    return ODIN_OK;
+}
+
 static odin_status check_cfg(const rwkv6_cfg *c) {
     if (c->n_layer < 1 || c->C < 1 || c->N < 1 || c->vocab < 1 || c->d_mix < 1 || c->d_decay < 1)
         return odin_errorf("n_layer, n_embd, head_size, vocab, d_mix and d_decay must be at least 1");
@@ -272,6 +314,10 @@ static odin_status check_cfg(const rwkv6_cfg *c) {
 
 static odin_status build_rwkv6(const int64_t *v, const odin_safetensors *weights,
                                odin_graph **out) {
+    int64_t sizes[ODIN_MODEL_MAX_PARAMS];
+    memcpy(sizes, v, sizeof(int64_t) * 9);
+    if (weights) ODIN_TRY(sizes_from_checkpoint(weights, sizes));
+    v = sizes;
     rwkv6_cfg c = {.n_layer = v[0], .C = v[1], .N = v[2], .F = v[3], .vocab = v[4],
                    .d_mix = v[5], .d_decay = v[6], .all_logits = v[7] != 0};
     if (c.F == 0) c.F = (int64_t)(3.5 * (double)c.C) / 32 * 32;

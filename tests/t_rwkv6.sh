@@ -7,6 +7,7 @@
 # - prefill of T tokens (all_logits=0 graph: last token only) equals T single-token steps
 #   chained through state_out -> state (each step's logits vs the prefill's, final state,
 #   rtol 1e-4);
+# - sizes left at their defaults come from the checkpoint; a contradicting one is an error;
 # - a checkpoint tensor of the wrong shape fails naming the tensor and both shapes;
 # - with RWKV6_FULL=1: the default 0.1B config (random weights) builds (a 788 MB .odin, tens
 #   of seconds) and runs one token with finite, non-degenerate logits; off by default.
@@ -98,12 +99,12 @@ done
 # ---- prefill equals TC chained single-token steps (jit, last-token graph) ----
 # Step i's logits are compared with row i of the jit all-logits prefill above, the final
 # state with a last-token prefill of the same TC tokens, and that prefill's logits with
-# the reference's row TC-1.
+# the reference's row TC-1. This graph is built without --set: its sizes come from the
+# checkpoint's tensor shapes.
 ref="$tmp/ref_random"
 chain_ok=0
 if [ -f "$ref/out_jit/logits.npy" ] &&
-    run "$ODINC" build-model rwkv6 $(cat "$ref/settings") --weights "$ref/model.safetensors" \
-        -o "$ref/last.odin" &&
+    run "$ODINC" build-model rwkv6 --weights "$ref/model.safetensors" -o "$ref/last.odin" &&
     run $PY -c "
 import numpy as np
 t = np.load('$ref/tokens.npy')[:, :$TC]
@@ -163,6 +164,14 @@ if run $PY tools/rwkv6_reference.py "$bad_ref" --T 2 --wrong-shape blocks.1.ffn.
     ok "wrong checkpoint shape: $(tail -n 1 "$tmp/log")"
 else
     bad "wrong checkpoint shape is refused with the name and both shapes"
+fi
+
+# ---- an explicit size that contradicts the checkpoint ----
+if ! run "$ODINC" build-model rwkv6 --set n_embd=128 --weights "$tmp/ref_zero/model.safetensors" \
+        -o "$tmp/conflict.odin" && grep -q "n_embd=128, but checkpoint .* has 64" "$tmp/log"; then
+    ok "explicit size vs checkpoint: $(tail -n 1 "$tmp/log")"
+else
+    bad "explicit n_embd contradicting the checkpoint is refused"
 fi
 
 # ---- the default 0.1B config builds and runs one token ----
