@@ -181,9 +181,10 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
     p->NC = nc < round_up(s->N, p->NRW) ? nc : round_up(s->N, p->NRW);
     p->nbatch = 1;
     for (int i = 0; i < s->n_bdims; i++) p->nbatch *= s->bdims[i];
-    /* enough units for the thread pool; row groups stay long enough to amortize packing */
+    /* enough units for the thread pool; row groups stay long enough to amortize packing.
+     * wasm modules run single-threaded: more units would only re-pack B per row group. */
     p->RG = round_up(s->M, p->MR);
-    for (;;) {
+    for (; !c->target->is_wasm;) {
         p->n_rg = ceil_div64(s->M, p->RG);
         p->n_cc = ceil_div64(s->N, p->NC);
         if (p->nbatch * p->n_rg * p->n_cc >= 32) break;
