@@ -497,7 +497,7 @@ const odin_graph *odin_program_graph(const odin_program *p) { return p->g; }
 
 /* The number of kernel functions, as a symbol of the object (so a program loaded from the
  * disk cache knows it too): definitions named odin_kernel_<k>, before optimization. */
-static void add_kernel_count(LLVMModuleRef m) {
+static int add_kernel_count(LLVMModuleRef m) {
     int n = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f)) {
         size_t len;
@@ -509,6 +509,7 @@ static void add_kernel_count(LLVMModuleRef m) {
     LLVMValueRef gv = LLVMAddGlobal(m, i32, "odin_kernel_count");
     LLVMSetInitializer(gv, LLVMConstInt(i32, (unsigned long long)n, 0));
     LLVMSetGlobalConstant(gv, 1);
+    return n;
 }
 
 odin_status odin_program_object(const odin_graph *g, const odin_compile_options *o,
@@ -521,14 +522,15 @@ odin_status odin_program_object(const odin_graph *g, const odin_compile_options 
     LLVMModuleRef m = NULL;
     double t0 = now_ms();
     odin_status st = odin_codegen_module(g, &plan, t, o, ctx, "odin_main", &m, NULL);
-    if (!st) add_kernel_count(m);
+    int n_kernels = st ? 0 : add_kernel_count(m);
     double t1 = now_ms();
     if (!st) st = odin_module_optimize(m, t, o->opt_level);
     double t2 = now_ms();
     if (!st) st = odin_module_emit(m, t, ODIN_EMIT_OBJECT, obj, size);
     double t3 = now_ms();
     if (getenv("ODIN_COMPILE_TIMES"))
-        fprintf(stderr, "codegen %.1f ms, optimize %.1f ms, emit %.1f ms\n", t1 - t0, t2 - t1, t3 - t2);
+        fprintf(stderr, "%d groups, %d kernels: codegen %.1f ms, optimize %.1f ms, emit %.1f ms\n",
+                plan.n_groups, n_kernels, t1 - t0, t2 - t1, t3 - t2);
     if (m) LLVMDisposeModule(m);
     LLVMContextDispose(ctx);
     odin_plan_free(&plan);
