@@ -20,6 +20,7 @@ head -n 16 "$B/demo.txt"
 echo "   ..."
 echo
 prompt="The ODIN compiler runs RWKV-v6: "
+echo "(random weights: the continuation is noise; ids past 255 print as <id>)"
 echo "== $B/odinc generate $M --prompt \"$prompt\" --max-tokens 48 --chunk 32 --cache-dir $B/jit-cache"
 "$B/odinc" generate "$M" --prompt "$prompt" --max-tokens 48 --chunk 32 --cache-dir "$B/jit-cache" |
     tee "$B/demo-generate.txt"
