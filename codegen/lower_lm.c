@@ -878,8 +878,25 @@ static odin_status l_attn(odin_lower_ctx *c) {
     copy_floats(c, fp(c, c->out[2], crow), fp(c, c->in[2], src), D);
     odin_loop_end(c, &lb);
     if (u.Hq == 0) return ODIN_OK;
+    /* Threads only when the rows actually read (pos + T of them, known at run time) are
+     * worth waking them for: a short cache is faster on the calling thread alone. */
     int64_t items = u.B * u.Hkv * u.nqb;
-    return run_range(c, items, u.B * u.Hkv * M * D * 8 * (T > 1 ? 2 : 1), attn_body, &u);
+    if (items < 2 || u.B * u.Hkv * M * D * 8 * T < ODIN_PARALLEL_MIN_BYTES)
+        return attn_body(c, odin_i64(c, 0), odin_i64(c, items), &u);
+    LLVMValueRef bytes = mul64(c, odin_add_i64(c, pos, T), u.B * u.Hkv * D * 8 * (T > 1 ? T / 2 + 1 : 1));
+    LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntSGE, bytes, odin_i64(c, ODIN_PARALLEL_MIN_BYTES), "");
+    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->c, c->fn, "threads");
+    LLVMBasicBlockRef alone = LLVMAppendBasicBlockInContext(c->c, c->fn, "alone");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, c->fn, "attn_done");
+    LLVMBuildCondBr(c->b, big, then, alone);
+    LLVMPositionBuilderAtEnd(c->b, then);
+    ODIN_TRY(odin_parallel_range(c, items, 1, attn_body, &u));
+    LLVMBuildBr(c->b, join);
+    LLVMPositionBuilderAtEnd(c->b, alone);
+    ODIN_TRY(attn_body(c, odin_i64(c, 0), odin_i64(c, items), &u));
+    LLVMBuildBr(c->b, join);
+    LLVMPositionBuilderAtEnd(c->b, join);
+    return ODIN_OK;
 }
 
 const odin_lowering odin_lowerings_lm[] = {
