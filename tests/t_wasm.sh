@@ -3,8 +3,9 @@
 # ONNX CNN (Conv, Relu, MaxPool, Flatten, Gemm) and ONNX backend Conv/Gemm node tests
 # compiled to wasm, run by Node (`node OUT.mjs IN.npy... --out DIR`) and compared with
 # numpy against `odinc run --engine ref` (and the backend tests' own expected outputs);
-# side weights, relaxed SIMD, aliased and non-float outputs, odinc compile --target wasm32,
-# the JS API, the module's imports (none) and exports, error
+# side weights, relaxed SIMD, aliased and non-float outputs, graph inputs that are also
+# initializers (not inputs of the module), odinc compile --target wasm32, the CLI's
+# --bench, the JS API, the module's imports (none) and exports, error
 # cases, and a run in headless Chromium (Debian's chromium driven by npm playwright-core,
 # installed under $BUILD/node_modules; no browser is ever downloaded).
 ODINC=${ODINC:-build/odinc}
@@ -255,6 +256,53 @@ EOF
     "$ODINC" run "$d/model.onnx" --engine ref "$@" --out "$tmp/$t/ref" >/dev/null
     same "$t: wasm = ref" "$tmp/$t/wasm" "$tmp/$t/ref"
 done
+
+# ---- graph inputs that are also initializers (older exporters list every weight as an
+# input): they take the initializer's data, so the executable wants only the real inputs;
+# checked against numpy with the initializers' values ----
+$PY - "$tmp" <<'EOF'
+import os, sys
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+d = sys.argv[1]
+r = np.random.RandomState(3)
+w = r.uniform(-1, 1, (6, 4)).astype(np.float32)
+b = r.uniform(-1, 1, (4,)).astype(np.float32)
+x = r.uniform(-1, 1, (3, 6)).astype(np.float32)
+nodes = [helper.make_node('MatMul', ['x', 'w'], ['m'], name='mm'),
+         helper.make_node('Add', ['m', 'b'], ['s'], name='add'),
+         helper.make_node('Relu', ['s'], ['y'], name='relu')]
+f = TensorProto.FLOAT
+g = helper.make_graph(nodes, 'initin', [helper.make_tensor_value_info('x', f, [3, 6]),
+                                        helper.make_tensor_value_info('w', f, [6, 4]),
+                                        helper.make_tensor_value_info('b', f, [4])],
+                      [helper.make_tensor_value_info('y', f, [3, 4])],
+                      [numpy_helper.from_array(w, 'w'), numpy_helper.from_array(b, 'b')])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]),
+          os.path.join(d, 'initin.onnx'))
+np.save(os.path.join(d, 'initin_x.npy'), x)
+np.save(os.path.join(d, 'initin_expected.npy'), np.maximum(x @ w + b, 0).astype(np.float32))
+EOF
+wasm_model initin "$tmp/initin.onnx"
+cat >"$tmp/initin_api.mjs" <<'EOF'
+import { load } from './initin.mjs';
+const m = await load();
+const names = m.inputs.map((t) => t.name).join(',');
+if (names !== 'x') throw new Error('inputs: ' + names);
+console.log('inputs:', names);
+EOF
+run "initializer inputs: the module's inputs are x alone" node "$tmp/initin_api.mjs"
+run "initializer inputs: node run on x alone" node "$tmp/initin.mjs" "$tmp/initin_x.npy" \
+    --out "$tmp/initin_wasm"
+mkdir -p "$tmp/initin_want" && cp "$tmp/initin_expected.npy" "$tmp/initin_want/y.npy"
+same "initializer inputs: wasm = numpy with the initializers" "$tmp/initin_wasm" "$tmp/initin_want"
+
+# ---- --bench N: the JSON line of `odinc run --bench` ----
+run "CLI --bench prints the JSON line" sh -c "node '$tmp/mlp.mjs' '$tmp/mlp_x.npy' --bench 4 | tail -n 1 |
+    grep -E '^\{\"model\":\"mlp\",\"engine\":\"wasm\",\"threads\":1,\"compile_ms\":0,\"load_ms\":[0-9.]+,\"median_ms\":[0-9.]+,\"min_ms\":[0-9.]+,\"iters\":4,\"peak_rss_mb\":[0-9.]+\}$'"
+expect_fail "CLI --bench 0 is refused" 'bench expects a positive count' \
+    node "$tmp/mlp.mjs" "$tmp/mlp_x.npy" --bench 0
 
 # ---- the JS API in Node: metadata, run twice, errors ----
 cat >"$tmp/api.mjs" <<'EOF'
