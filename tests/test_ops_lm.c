@@ -353,7 +353,8 @@ static void test_lower_attention(void) {
         {1, 1, 1, 1, 1, 1, 0},    {1, 1, 2, 1, 3, 9, 8},     {2, 5, 4, 2, 17, 12, 0},
         {1, 5, 4, 1, 64, 80, 70}, {1, 33, 2, 2, 64, 40, 3},  {1, 130, 4, 2, 16, 200, 0},
         {1, 1, 8, 2, 64, 300, 257}, {2, 33, 6, 3, 17, 100, 60}, {1, 130, 4, 4, 3, 131, 1},
-        {1, 1, 8, 2, 64, 300, 2}, /* big cache, few rows: no threads at run time */
+        {1, 1, 8, 2, 64, 2100, 2}, /* big cache, few rows: no threads at run time */
+        {1, 1, 8, 2, 64, 2100, 2050}, /* decode over many rows: threads */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         check_opts o = opts(2e-5, cases[i].pos);
