@@ -1,3 +1,5 @@
+#include <stdlib.h>
+
 #include "lower_util.h"
 
 #include "../ops/shape_util.h"
@@ -91,4 +93,36 @@ void odin_emit_error_exit(odin_lower_ctx *c, LLVMValueRef bad) {
     /* rc 0: the eval accepted the input after all and computed the outputs itself */
     LLVMBuildRet(c->b, rc);
     LLVMPositionBuilderAtEnd(c->b, ok);
+}
+
+static LLVMValueRef table_global(odin_lower_ctx *c, LLVMTypeRef elem, LLVMValueRef *vals, int64_t n,
+                                 const char *name) {
+    LLVMValueRef gv = LLVMAddGlobal(c->m, LLVMArrayType2(elem, (uint64_t)n), name);
+    LLVMSetInitializer(gv, LLVMConstArray2(elem, vals, (uint64_t)n));
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+    LLVMSetAlignment(gv, 64);
+    return gv;
+}
+
+LLVMValueRef odin_const_table(odin_lower_ctx *c, LLVMTypeRef elem, const double *v, int64_t n,
+                              const char *name) {
+    LLVMValueRef *vals = malloc(sizeof *vals * (size_t)(n > 0 ? n : 1));
+    if (!vals) return NULL;
+    bool is_float = LLVMGetTypeKind(elem) != LLVMIntegerTypeKind;
+    for (int64_t i = 0; i < n; i++)
+        vals[i] = is_float ? LLVMConstReal(elem, v[i]) : LLVMConstInt(elem, (uint64_t)(int64_t)v[i], 1);
+    LLVMValueRef gv = table_global(c, elem, vals, n > 0 ? n : 0, name);
+    free(vals);
+    return gv;
+}
+
+LLVMValueRef odin_const_table_i64(odin_lower_ctx *c, const int64_t *v, int64_t n, const char *name) {
+    LLVMValueRef *vals = malloc(sizeof *vals * (size_t)(n > 0 ? n : 1));
+    if (!vals) return NULL;
+    for (int64_t i = 0; i < n; i++) vals[i] = LLVMConstInt(c->t_i64, (uint64_t)v[i], 1);
+    LLVMValueRef gv = table_global(c, c->t_i64, vals, n > 0 ? n : 0, name);
+    free(vals);
+    return gv;
 }

@@ -37,6 +37,13 @@ bool odin_dtype_movable(odin_dtype t);
  * kernel function itself, not in a parallel body. */
 void odin_emit_error_exit(odin_lower_ctx *c, LLVMValueRef bad);
 
+/* A private constant array global of n values converted to elem (an integer or float
+ * type): index and weight tables that a lowering computes at compile time. NULL when out
+ * of memory. */
+LLVMValueRef odin_const_table(odin_lower_ctx *c, LLVMTypeRef elem, const double *v, int64_t n,
+                              const char *name);
+LLVMValueRef odin_const_table_i64(odin_lower_ctx *c, const int64_t *v, int64_t n, const char *name);
+
 /* Threads pay off above this many bytes of work for one kernel. */
 #define ODIN_PARALLEL_MIN_BYTES (256 * 1024)
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "op.h"
+#include "resize.h"
 #include "shape_util.h"
 
 #define MAXR ODIN_MAX_RANK
@@ -202,13 +202,6 @@ static odin_status resize_infer(odin_op_ctx *ctx) {
     return odin_op_set_output_checked(ctx, 0, x->dtype, x->rank, x->rank >= 0 ? p.out : NULL);
 }
 
-/* Taps of one axis: for output coordinate o, n[o] pairs (idx, w) from start[o]. */
-typedef struct axis_taps {
-    int64_t *start, *n, *idx;
-    double *w;
-    bool *outside; /* tf_crop_and_resize: coordinate outside the input -> extrapolate */
-} axis_taps;
-
 static double cubic_w(double x, double a) {
     x = fabs(x);
     if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
@@ -296,21 +289,57 @@ static int make_taps(const resize_params *p, int d, int64_t in, double xo, int64
 
 typedef struct resize_run {
     const resize_params *p;
-    axis_taps taps[MAXR];
+    odin_resize_axis taps[MAXR];
     int64_t xs[MAXR];
     const odin_value *x;
 } resize_run;
 
 static double interp(const resize_run *r, int d, const int64_t *o, int64_t off) {
     if (d == r->p->rank) return odin_load_as_f64(r->x->data, r->x->dtype, (size_t)off);
-    const axis_taps *t = &r->taps[d];
+    const odin_resize_axis *t = &r->taps[d];
     double acc = 0;
-    int64_t s = t->start[o[d]];
+    int64_t s = o[d] * t->cap;
     for (int64_t k = 0; k < t->n[o[d]]; k++) {
         double w = t->w[s + k];
         if (w != 0) acc += w * interp(r, d + 1, o, off + t->idx[s + k] * r->xs[d]);
     }
     return acc;
+}
+
+/* Per-axis tap tables of an output of dims out (from p and x's dims). */
+static odin_status build_taps(const resize_params *p, const odin_value *x, const int64_t *out_dims,
+                              odin_resize_axis *taps) {
+    memset(taps, 0, sizeof *taps * (size_t)x->rank);
+    for (int d = 0; d < x->rank; d++) {
+        int64_t in = x->dims[d], out = out_dims[d];
+        double s = p->antialias ? fmin(p->scale[d], 1.0) : 1.0;
+        int cap = p->mode == M_NEAREST ? 1 : (int)fmin(4.0 / s + 4, 1 << 20);
+        odin_resize_axis *t = &taps[d];
+        t->in = in;
+        t->out = out;
+        t->cap = cap;
+        t->n = malloc(sizeof *t->n * (size_t)(out ? out : 1));
+        t->outside = malloc(sizeof *t->outside * (size_t)(out ? out : 1));
+        t->idx = calloc((size_t)(out ? out : 1) * (size_t)cap, sizeof *t->idx);
+        t->w = calloc((size_t)(out ? out : 1) * (size_t)cap, sizeof *t->w);
+        if (!t->n || !t->outside || !t->idx || !t->w) return odin_errorf("out of memory");
+        for (int64_t o = 0; o < out; o++) {
+            double xo = input_coord(p, d, o, in);
+            t->outside[o] = p->coord == C_TF_CROP_AND_RESIZE && (xo < 0 || xo > (double)(in - 1));
+            t->n[o] = make_taps(p, d, in, xo, t->idx + o * cap, t->w + o * cap, cap);
+        }
+    }
+    return ODIN_OK;
+}
+
+static void free_taps(odin_resize_axis *taps, int rank) {
+    for (int d = 0; d < rank; d++) {
+        free(taps[d].n);
+        free(taps[d].outside);
+        free(taps[d].idx);
+        free(taps[d].w);
+        memset(&taps[d], 0, sizeof taps[d]);
+    }
 }
 
 static odin_status resize_eval(odin_op_ctx *ctx) {
@@ -324,28 +353,7 @@ static odin_status resize_eval(odin_op_ctx *ctx) {
     if (odin_value_numel(x) == 0) return odin_errorf("cannot resize an empty input");
     resize_run r = {.p = &p, .x = x};
     odin_strides(x->rank, x->dims, r.xs);
-    odin_status st = ODIN_OK;
-    for (int d = 0; d < x->rank && !st; d++) {
-        int64_t in = x->dims[d], out = y->dims[d];
-        double s = p.antialias ? fmin(p.scale[d], 1.0) : 1.0;
-        int cap = p.mode == M_NEAREST ? 1 : (int)fmin(4.0 / s + 4, 1 << 20);
-        axis_taps *t = &r.taps[d];
-        t->start = malloc(sizeof *t->start * (size_t)out);
-        t->n = malloc(sizeof *t->n * (size_t)out);
-        t->outside = malloc(sizeof *t->outside * (size_t)out);
-        t->idx = malloc(sizeof *t->idx * (size_t)out * (size_t)cap);
-        t->w = malloc(sizeof *t->w * (size_t)out * (size_t)cap);
-        if (!t->start || !t->n || !t->outside || !t->idx || !t->w) {
-            st = odin_errorf("out of memory");
-            break;
-        }
-        for (int64_t o = 0; o < out; o++) {
-            double xo = input_coord(&p, d, o, in);
-            t->outside[o] = p.coord == C_TF_CROP_AND_RESIZE && (xo < 0 || xo > (double)(in - 1));
-            t->start[o] = o * cap;
-            t->n[o] = make_taps(&p, d, in, xo, t->idx + o * cap, t->w + o * cap, cap);
-        }
-    }
+    odin_status st = build_taps(&p, x, y->dims, r.taps);
     if (!st) {
         int64_t n = odin_value_numel(y), o[MAXR] = {0};
         bool is_int = odin_dtype_is_int(y->dtype);
@@ -360,15 +368,40 @@ static odin_status resize_eval(odin_op_ctx *ctx) {
             }
         }
     }
-    for (int d = 0; d < x->rank; d++) {
-        free(r.taps[d].start);
-        free(r.taps[d].n);
-        free(r.taps[d].outside);
-        free(r.taps[d].idx);
-        free(r.taps[d].w);
-    }
+    free_taps(r.taps, x->rank);
     return st;
 }
+
+odin_status odin_resize_taps_of_node(const odin_graph *g, int node, odin_resize_taps *t) {
+    const odin_node *n = &g->nodes[node];
+    memset(t, 0, sizeof *t);
+    if (n->n_inputs < 1 || n->n_inputs > 4 || n->n_outputs != 1 || n->inputs[0] < 0 ||
+        n->outputs[0] < 0)
+        return odin_errorf("Resize node has unexpected inputs or outputs");
+    odin_value in[4];
+    for (int i = 0; i < n->n_inputs; i++)
+        in[i] = n->inputs[i] < 0 ? (odin_value){.dtype = ODIN_UNDEFINED, .rank = -1}
+                                 : odin_tensor_value(g, n->inputs[i]);
+    odin_op_ctx ctx = {.node = n, .opset = g->opset, .n_in = n->n_inputs, .n_out = 1, .in = in};
+    resize_params p;
+    ODIN_TRY(resize_params_make(&ctx, &p));
+    const odin_tensor *y = &g->tensors[n->outputs[0]];
+    if (!p.known || in[0].rank != y->rank) return odin_errorf("scales or sizes are not constant");
+    /* roi moves tf_crop_and_resize's sampling points: it must be known too */
+    if (p.coord == C_TF_CROP_AND_RESIZE && n->n_inputs > 1 && n->inputs[1] >= 0 &&
+        odin_value_numel(&in[1]) > 0 && !odin_value_known(&in[1]))
+        return odin_errorf("roi is not constant");
+    for (int d = 0; d < y->rank; d++)
+        if (p.out[d] != y->dims[d] || y->dims[d] < 0 || in[0].dims[d] <= 0)
+            return odin_errorf("output shape is not static");
+    t->rank = y->rank;
+    t->extrapolation = p.extrapolation;
+    odin_status st = build_taps(&p, &in[0], y->dims, t->axis);
+    if (st) free_taps(t->axis, t->rank);
+    return st;
+}
+
+void odin_resize_taps_free(odin_resize_taps *t) { free_taps(t->axis, t->rank); }
 
 static const odin_attr_schema resize_attrs[] = {
     {"mode", ODIN_ATTR_STRING, false, 0, 0, "nearest"},

@@ -321,6 +321,56 @@ static void run_shape_size(const char *op) {
     }
 }
 
+/* Resize: every interpolation mode and several coordinate modes, up- and downsampling the
+ * odd innermost sizes; the lowering reads the eval's own tap tables, so results match it. */
+static void run_resize(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 6; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("resize");
+            odin_dtype t = v == 5 ? ODIN_F64 : ODIN_F32;
+            int64_t xd[3] = {2, 3, n};
+            int64_t outs[6][3] = {{2, 5, 2 * n + 1}, {2, 2, 2 * n}, {2, 4, (n + 1) / 2},
+                                  {2, 2, (n + 2) / 3}, {2, 3, n + 2}, {1, 6, 3 * n}};
+            int x = odin_input(g, "x", t, 3, xd);
+            int64_t three = 3;
+            int sizes_t = odin_constant_i64(g, "sizes", 1, &three, outs[v]);
+            int roi = -2;
+            if (v == 4) {
+                float r[6] = {0, 0, -0.2f, 1, 1, 1.3f};
+                int64_t six = 6;
+                roi = odin_constant_f32(g, "roi", 1, &six, r);
+            }
+            int ins[4] = {x, roi, -2, sizes_t};
+            static const char *const modes[6] = {"nearest", "linear", "cubic", "linear", "linear", "nearest"};
+            static const char *const coords[6] = {"half_pixel", "align_corners", "half_pixel",
+                                                  "pytorch_half_pixel", "tf_crop_and_resize", "asymmetric"};
+            odin_attr a[5] = {ODIN_ATTR_S("mode", modes[v]),
+                              ODIN_ATTR_S("coordinate_transformation_mode", coords[v]),
+                              ODIN_ATTR_I("exclude_outside", v == 2), ODIN_ATTR_I("antialias", v == 3),
+                              v == 5 ? ODIN_ATTR_S("nearest_mode", "ceil") : ODIN_ATTR_F("extrapolation_value", 7.0f)};
+            odin_output(g, odin_build(g, op, ins, 4, a, 5, 1, NULL), "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "Resize %s %s n=%lld", modes[v], coords[v], (long long)n);
+        }
+}
+
+/* Upsample (opset 7-9): scales as an input. */
+static void run_upsample(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 2; v++) {
+            odin_graph *g = odin_graph_new("upsample");
+            g->opset = 9;
+            int64_t xd[3] = {2, 3, sizes[k]}, three = 3;
+            float sc[3] = {1, 2, 3};
+            int ins[2] = {odin_input(g, "x", ODIN_F32, 3, xd), odin_constant_f32(g, "scales", 1, &three, sc)};
+            odin_attr a = ODIN_ATTR_S("mode", v ? "linear" : "nearest");
+            odin_output(g, odin_build(g, op, ins, 2, &a, 1, 1, NULL), "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "Upsample %s n=%lld", a.s, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -334,6 +384,7 @@ static const lower_spec specs[] = {
     {"OneHot", run_onehot},         {"DepthToSpace", run_depth_space},
     {"SpaceToDepth", run_depth_space}, {"EyeLike", run_eyelike},
     {"Shape", run_shape_size},      {"Size", run_shape_size},
+    {"Resize", run_resize},         {"Upsample", run_upsample},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
