@@ -85,6 +85,7 @@ extern const odin_lowering odin_lowerings_norm[];
 extern const odin_lowering odin_lowerings_lm[];
 extern const odin_lowering odin_lowerings_misc[];
 extern const odin_lowering odin_lowerings_misc_elem[];
+extern const odin_lowering odin_lowerings_dropout[];
 extern const odin_lowering odin_lowerings_resize[];
 
 /* Address of tensor t in the current function: the slot parameter holding it; NULL when

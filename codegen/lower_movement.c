@@ -1,9 +1,11 @@
 /* codegen/lower_movement.c — compiled data movement: the reshape family, Transpose,
- * Concat, Split, Slice, Expand, Tile, Pad (constant mode) and Gather. Each op becomes
+ * Concat, Split, Slice, Expand, Tile, Pad and Gather. Each op becomes
  * one or more strided boxes (codegen/copybox.h) whose strides and offsets are computed
  * here from the static shapes and the node's constant inputs; elements move as integers
- * of their byte size, so the dtype does not matter. A node whose parameters are not
+ * of their byte size, so the dtype does not matter. Pad's reflect / edge / wrap modes
+ * gather through per-axis source tables instead. A node whose parameters are not
  * compile-time constants is declined (accepts) and runs through its reference eval. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "copybox.h"
@@ -280,13 +282,26 @@ static odin_status l_tile(odin_lower_ctx *c) {
     return odin_emit_box(c, &b);
 }
 
-/* ---- Pad (constant mode) ---- */
+/* ---- Pad ---- */
+
+/* Non-constant modes (reflect, edge, wrap) read every output element from the input: a
+ * per-axis table maps each output coordinate to its source offset (the eval's
+ * pad_source rule, evaluated at compile time), and one loop nest gathers. */
+typedef enum { PADM_CONSTANT, PADM_REFLECT, PADM_EDGE, PADM_WRAP, PADM_UNKNOWN } pad_mode_kind;
+
+static pad_mode_kind pad_mode(const odin_node *n) {
+    const char *m = odin_attr_s(n, "mode");
+    if (!m || !strcmp(m, "constant")) return PADM_CONSTANT;
+    if (!strcmp(m, "reflect")) return PADM_REFLECT;
+    if (!strcmp(m, "edge")) return PADM_EDGE;
+    if (!strcmp(m, "wrap")) return PADM_WRAP;
+    return PADM_UNKNOWN;
+}
 
 static bool pad_params(const odin_graph *g, int node, int64_t *pb, int64_t *pe) {
     const odin_node *n = &g->nodes[node];
     const odin_tensor *x = &g->tensors[n->inputs[0]], *y = &g->tensors[n->outputs[0]];
-    const char *mode = odin_attr_s(n, "mode");
-    if (mode && strcmp(mode, "constant") != 0) return false;
+    if (pad_mode(n) == PADM_UNKNOWN) return false;
     int64_t pads[2 * MAXR];
     int np, rank = x->rank;
     if (g->opset < 11) {
@@ -310,9 +325,55 @@ static bool pad_params(const odin_graph *g, int node, int64_t *pb, int64_t *pe) 
     }
     if (np != 2 * n_axes) return false;
     for (int i = 0; i < n_axes; i++) pb[axes[i]] = pads[i], pe[axes[i]] = pads[i + n_axes];
-    for (int d = 0; d < rank; d++)
+    for (int d = 0; d < rank; d++) {
         if (x->dims[d] + pb[d] + pe[d] != y->dims[d]) return false;
+        int64_t kept = x->dims[d] - (pb[d] < 0 ? -pb[d] : 0) - (pe[d] < 0 ? -pe[d] : 0);
+        if (pad_mode(n) != PADM_CONSTANT && kept <= 0 && y->dims[d] > 0) return false;
+    }
     return true;
+}
+
+/* Source coordinate (in the kept extent n) of padded coordinate j outside [0, n). */
+static int64_t pad_source_of(pad_mode_kind m, int64_t j, int64_t n) {
+    if (m == PADM_EDGE) return j < 0 ? 0 : n - 1;
+    if (m == PADM_WRAP) return ((j % n) + n) % n;
+    if (n == 1) return 0;
+    int64_t p = 2 * (n - 1), r = ((j % p) + p) % p;
+    return r >= n ? p - r : r;
+}
+
+static odin_status l_pad_gather(odin_lower_ctx *c, const int64_t *pb, const int64_t *pe) {
+    const odin_tensor *x = tin(c, 0), *y = tout(c, 0);
+    pad_mode_kind m = pad_mode(&c->g->nodes[c->node]);
+    LLVMTypeRef et = odin_bits_type(c, odin_dtype_size(x->dtype));
+    int64_t xs[MAXR];
+    odin_box_strides(x->rank, x->dims, xs);
+    LLVMValueRef tab[MAXR];
+    for (int d = 0; d < y->rank; d++) {
+        int64_t lo = pb[d] < 0 ? -pb[d] : 0, padb = pb[d] > 0 ? pb[d] : 0;
+        int64_t kept = x->dims[d] - lo - (pe[d] < 0 ? -pe[d] : 0);
+        int64_t *src = malloc(sizeof *src * (size_t)(y->dims[d] ? y->dims[d] : 1));
+        if (!src) return odin_errorf("out of memory");
+        for (int64_t o = 0; o < y->dims[d]; o++) {
+            int64_t j = o - padb;
+            if (j < 0 || j >= kept) j = pad_source_of(m, j, kept);
+            src[o] = (lo + j) * xs[d];
+        }
+        tab[d] = odin_const_table_i64(c, src, y->dims[d], "pad.src");
+        free(src);
+        if (!tab[d]) return odin_errorf("out of memory");
+    }
+    if (odin_tensor_numel(y) == 0) return ODIN_OK;
+    odin_loop loops[MAXR];
+    LLVMValueRef off = odin_i64(c, 0), yoff = odin_i64(c, 0);
+    for (int d = 0; d < y->rank; d++) {
+        LLVMValueRef o = odin_loop_begin(c, &loops[d], odin_i64(c, 0), odin_i64(c, y->dims[d]), 1, "o");
+        off = LLVMBuildAdd(c->b, off, odin_load(c, c->t_i64, tab[d], o), "");
+        yoff = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, yoff, odin_i64(c, y->dims[d]), ""), o, "");
+    }
+    odin_store(c, odin_load(c, et, c->in[0], off), c->out[0], yoff);
+    for (int d = y->rank - 1; d >= 0; d--) odin_loop_end(c, &loops[d]);
+    return ODIN_OK;
 }
 
 static bool accept_pad(const odin_graph *g, int node) {
@@ -328,6 +389,7 @@ static odin_status l_pad(odin_lower_ctx *c) {
     size_t es = odin_dtype_size(x->dtype);
     int64_t pb[MAXR], pe[MAXR];
     if (!pad_params(c->g, c->node, pb, pe)) return odin_errorf("pads are not constant");
+    if (pad_mode(&c->g->nodes[c->node]) != PADM_CONSTANT) return l_pad_gather(c, pb, pe);
     odin_box fill;
     odin_box_init(&fill, y->rank, y->dims, es, -1, 0);
     int vi = odin_node_in(c->g, c->node, 2);

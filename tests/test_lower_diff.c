@@ -371,6 +371,53 @@ static void run_upsample(const char *op) {
         }
 }
 
+/* Pad's gather modes (reflect, edge, wrap), negative pads cropping first. */
+static void run_pad_modes(const char *op) {
+    static const char *const modes[3] = {"reflect", "edge", "wrap"};
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 6; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("pad");
+            int64_t xd[3] = {2, 3, n}, six = 6;
+            odin_dtype t = v & 1 ? ODIN_I16 : ODIN_F32;
+            /* reflect needs pads < kept extent; wrap and edge take any */
+            int64_t far = v % 3 == 0 ? (n > 1 ? n - 1 : 0) : n + 2;
+            int64_t pads[6] = {0, 2, far, 1, v == 4 ? -1 : 1, v == 5 && n > 1 ? -1 : 1};
+            int ins[2] = {odin_input(g, "x", t, 3, xd), odin_constant_i64(g, "pads", 1, &six, pads)};
+            odin_attr a = ODIN_ATTR_S("mode", modes[v % 3]);
+            odin_output(g, odin_build(g, op, ins, 2, &a, 1, 1, NULL), "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "Pad %s %s n=%lld", modes[v % 3], odin_dtype_name(t), (long long)n);
+        }
+}
+
+/* Dropout in inference: opset 21 without training_mode, with the mask output, with a
+ * constant zero training_mode, and opset 7 (mask of the data's dtype). */
+static void run_dropout(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            odin_graph *g = odin_graph_new("dropout");
+            if (v == 3) g->opset = 7;
+            int64_t xd[2] = {3, sizes[k]};
+            odin_dtype t = v == 1 ? ODIN_I32 : ODIN_F32;
+            int ins[3] = {odin_input(g, "x", t, 2, xd), -2, -2};
+            int n_in = 1;
+            if (v == 2) {
+                float r = 0.3f;
+                uint8_t tr = 0;
+                ins[1] = odin_constant_f32(g, "ratio", 0, NULL, &r);
+                ins[2] = odin_constant(g, "training", ODIN_BOOL, 0, NULL, &tr);
+                n_in = 3;
+            }
+            int outs[2];
+            int n_out = v == 0 ? 1 : 2;
+            odin_build(g, op, ins, n_in, NULL, 0, n_out, outs);
+            for (int i = 0; i < n_out; i++) odin_output(g, outs[i], i ? "mask" : "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "Dropout v%d n=%lld", v, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -385,6 +432,7 @@ static const lower_spec specs[] = {
     {"SpaceToDepth", run_depth_space}, {"EyeLike", run_eyelike},
     {"Shape", run_shape_size},      {"Size", run_shape_size},
     {"Resize", run_resize},         {"Upsample", run_upsample},
+    {"Pad", run_pad_modes},         {"Dropout", run_dropout},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
