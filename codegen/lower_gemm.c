@@ -150,6 +150,8 @@ typedef struct gemm_plan {
     const odin_gemm_spec *s;
     int VL, MR, NV, NRW;
     int64_t Kc, nkb, NC, ldp, RG, n_rg, n_cc, nbatch;
+    int64_t ldb;       /* micro-kernel B row stride: ldp (stack panel) or b_panel */
+    int64_t voff[8];   /* offset of B vector v of a tile from the tile's base */
     LLVMTypeRef vt;
     LLVMValueRef mk[2][2]; /* [row tail][column tail] micro-kernels */
 } gemm_plan;
@@ -162,10 +164,10 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
     p->VL = odin_target_vector_floats(c->target);
     if (p->VL < 1) p->VL = 4;
     p->NV = 2;
-    p->NRW = p->NV * p->VL;
     /* MR rows x NV vectors of accumulators plus NV B vectors and one broadcast */
     p->MR = c->target->vector_regs >= 32 ? 6 : 4;
     if (p->MR * p->NV + p->NV + 1 > c->target->vector_regs) p->MR = 4;
+    p->NRW = p->NV * p->VL;
     p->vt = LLVMVectorType(c->t_f32, (unsigned)p->VL);
     size_t l1 = c->target->l1d ? c->target->l1d : 32 << 10;
     /* a Kc x NRW sliver of the panel stays in L1 while A streams past it */
@@ -196,6 +198,29 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
     p->n_rg = ceil_div64(s->M, p->RG);
     p->n_cc = ceil_div64(s->N, p->NC);
     p->ldp = p->NC % 256 == 0 ? p->NC + p->VL : p->NC;
+    if (s->b_panel > 0) {
+        /* chunks start on panel boundaries; a tile's vector v sits in panel (v*VL)/W */
+        int64_t W = s->b_panel;
+        int64_t unit = p->NRW;
+        while (unit % W) unit += p->NRW;
+        p->NC = round_up(p->NC, unit);
+        p->n_cc = ceil_div64(s->N, p->NC);
+        p->ldb = W;
+        for (int v = 0; v < p->NV; v++) p->voff[v] = (v * p->VL) / W * s->K * W + (v * p->VL) % W;
+    } else {
+        p->ldb = p->ldp;
+        for (int v = 0; v < p->NV; v++) p->voff[v] = (int64_t)v * p->VL;
+    }
+}
+
+/* Address of column jj (a multiple of the tile width) of a packed panel block. */
+static LLVMValueRef panel_col(odin_lower_ctx *c, const gemm_plan *p, LLVMValueRef base,
+                              LLVMValueRef jj) {
+    if (p->s->b_panel <= 0) return fptr(c, base, jj);
+    int64_t W = p->s->b_panel;
+    LLVMValueRef pi = LLVMBuildSDiv(c->b, jj, odin_i64(c, W), "");
+    LLVMValueRef in = LLVMBuildSRem(c->b, jj, odin_i64(c, W), "");
+    return fptr(c, base, add(c, odin_mul_i64(c, pi, p->s->K * W), in));
 }
 
 /* void mk(ptr a, ptr b, ptr y, ptr cp, i64 kc, i32 flags): flags bit 0 = first k block
@@ -226,9 +251,9 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
             phi[r][v] = acc[r][v] = LLVMBuildPhi(f.b, vt, "acc");
             LLVMAddIncoming(phi[r][v], &zv, &entry, 1);
         }
-    LLVMValueRef brow = fptr(&f, b, odin_mul_i64(&f, k, p->ldp));
+    LLVMValueRef brow = fptr(&f, b, odin_mul_i64(&f, k, p->ldb));
     LLVMValueRef bv[8];
-    for (int v = 0; v < nv; v++) bv[v] = vload(&f, vt, fptr(&f, brow, odin_i64(&f, v * p->VL)), p->VL);
+    for (int v = 0; v < nv; v++) bv[v] = vload(&f, vt, fptr(&f, brow, odin_i64(&f, p->voff[v])), p->VL);
     LLVMValueRef arow = fptr(&f, a, odin_mul_i64(&f, k, s->a_sk));
     for (int r = 0; r < mr; r++) {
         LLVMValueRef av = odin_load(&f, c->t_f32, arow, odin_i64(&f, r * s->a_si));
@@ -393,7 +418,7 @@ static void emit_strip(odin_lower_ctx *c, const gemm_plan *p, int rv, const tile
     odin_loop l;
     LLVMValueRef ti = odin_loop_begin(c, &l, odin_i64(c, 0), nfull, 1, "tile");
     LLVMValueRef jj = odin_mul_i64(c, ti, p->NRW);
-    LLVMValueRef args[6] = {t->a, fptr(c, t->buf, jj), fptr(c, t->y, jj),
+    LLVMValueRef args[6] = {t->a, panel_col(c, p, t->buf, jj), fptr(c, t->y, jj),
                             t->cp ? fptr(c, t->cp, odin_mul_i64(c, jj, s->c_sj)) : LLVMConstNull(c->t_ptr),
                             t->kc, t->flags};
     LLVMBuildCall2(c->b, fty, p->mk[rv][0], args, 6, "");
@@ -401,7 +426,7 @@ static void emit_strip(odin_lower_ctx *c, const gemm_plan *p, int rv, const tile
     if (p->mk[rv][1]) {
         LLVMValueRef jt = odin_mul_i64(c, nfull, p->NRW);
         LLVMBasicBlockRef join = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, jt, t->nc, ""));
-        LLVMValueRef a2[6] = {t->a, fptr(c, t->buf, jt), fptr(c, t->y, jt),
+        LLVMValueRef a2[6] = {t->a, panel_col(c, p, t->buf, jt), fptr(c, t->y, jt),
                               t->cp ? fptr(c, t->cp, odin_mul_i64(c, jt, s->c_sj)) : LLVMConstNull(c->t_ptr),
                               t->kc, t->flags};
         LLVMBuildCall2(c->b, fty, p->mk[rv][1], a2, 6, "");
@@ -425,8 +450,12 @@ static void batch_offsets(odin_lower_ctx *c, const odin_gemm_spec *s, LLVMValueR
 static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, void *user) {
     const gemm_plan *p = user;
     const odin_gemm_spec *s = p->s;
-    LLVMValueRef buf = LLVMBuildArrayAlloca(c->b, c->t_f32, odin_i64(c, p->Kc * p->ldp), "panel");
-    LLVMSetAlignment(buf, 64);
+    bool packed = s->b_panel > 0;
+    LLVMValueRef buf = NULL;
+    if (!packed) {
+        buf = LLVMBuildArrayAlloca(c->b, c->t_f32, odin_i64(c, p->Kc * p->ldp), "panel");
+        LLVMSetAlignment(buf, 64);
+    }
     odin_loop lu;
     LLVMValueRef u = odin_loop_begin(c, &lu, lo, hi, 1, "unit");
     int64_t per_batch = p->n_rg * p->n_cc;
@@ -450,9 +479,14 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     LLVMValueRef kb = odin_loop_begin(c, &lk, odin_i64(c, 0), odin_i64(c, p->nkb), 1, "kb");
     LLVMValueRef k0 = odin_mul_i64(c, kb, p->Kc);
     LLVMValueRef kc = odin_smin(c, odin_i64(c, p->Kc), LLVMBuildNSWSub(c->b, odin_i64(c, s->K), k0, ""));
-    if (s->conv) pack_conv(c, p, buf, bb, k0, kc, j0, nc);
+    LLVMValueRef kbuf = buf;
+    if (packed) /* the chunk's first panel at row k0 */
+        kbuf = fptr(c, bb, add(c, odin_mul_i64(c, LLVMBuildSDiv(c->b, j0, odin_i64(c, s->b_panel), ""),
+                                               s->K * s->b_panel),
+                               odin_mul_i64(c, k0, s->b_panel)));
+    else if (s->conv) pack_conv(c, p, buf, bb, k0, kc, j0, nc);
     else pack_matrix(c, p, buf, bb, k0, kc, j0, nc);
-    if (s->N % p->VL) { /* only the last chunk has a partial vector: zero its padding */
+    if (!packed && s->N % p->VL) { /* only the last chunk has a partial vector: zero its padding */
         odin_loop lz;
         LLVMValueRef kk = odin_loop_begin(c, &lz, odin_i64(c, 0), kc, 1, "zk");
         zero_range(c, fptr(c, buf, odin_mul_i64(c, kk, p->ldp)), nc, ncpad);
@@ -468,7 +502,7 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     tile_args t = {.a = fptr(c, ab, add(c, odin_mul_i64(c, i, s->a_si), odin_mul_i64(c, k0, s->a_sk))),
                    .y = fptr(c, yb, odin_mul_i64(c, i, s->y_si)),
                    .cp = cb ? fptr(c, cb, odin_mul_i64(c, i, s->c_si)) : NULL,
-                   .buf = buf, .kc = kc, .flags = flags, .nc = nc};
+                   .buf = kbuf, .kc = kc, .flags = flags, .nc = nc};
     emit_strip(c, p, 0, &t);
     odin_loop_end(c, &lr);
     if (p->mk[1][0]) {
@@ -495,8 +529,8 @@ typedef struct gemv_plan {
 } gemv_plan;
 
 /* y[j0 : j0 + nv vectors] for one batch element; lanes: floats in the last vector. */
-static void gemv_block(odin_lower_ctx *c, const gemv_plan *p, LLVMValueRef a, LLVMValueRef b,
-                       LLVMValueRef y, LLVMValueRef cp, int nv, int lanes) {
+static void gemv_block(odin_lower_ctx *c, const gemv_plan *p, LLVMValueRef a, const LLVMValueRef *vb,
+                       int64_t rs, LLVMValueRef y, LLVMValueRef cp, int nv, int lanes) {
     const odin_gemm_spec *s = p->s;
     LLVMTypeRef vt = p->vt;
     LLVMBasicBlockRef entry = LLVMGetInsertBlock(c->b);
@@ -513,9 +547,9 @@ static void gemv_block(odin_lower_ctx *c, const gemv_plan *p, LLVMValueRef a, LL
         LLVMAddIncoming(phi[v], &zv, &entry, 1);
     }
     LLVMValueRef sv = splat(c, vt, odin_load(c, c->t_f32, a, odin_mul_i64(c, k, s->a_sk)));
-    LLVMValueRef brow = fptr(c, b, odin_mul_i64(c, k, s->b_sk));
+    LLVMValueRef krow = odin_mul_i64(c, k, rs);
     for (int v = 0; v < nv; v++)
-        acc[v] = fma3(c, sv, vload(c, vt, fptr(c, brow, odin_i64(c, v * p->VL)), v == nv - 1 ? lanes : p->VL), acc[v]);
+        acc[v] = fma3(c, sv, vload(c, vt, fptr(c, vb[v], krow), v == nv - 1 ? lanes : p->VL), acc[v]);
     LLVMValueRef knext = odin_add_i64(c, k, 1);
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
     LLVMAddIncoming(k, &knext, &latch, 1);
@@ -547,12 +581,24 @@ static odin_status gemv_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     batch_offsets(c, s, bi, off);
     LLVMValueRef j0 = odin_mul_i64(c, jb, p->JW);
     LLVMValueRef a = fptr(c, c->in[s->a_arg], off[0]);
-    LLVMValueRef b = fptr(c, c->in[s->b_arg], add(c, off[1], j0));
+    /* each vector's column stream: B rows (stride b_sk) or a packed panel (stride W) */
+    LLVMValueRef vb[8];
+    int64_t rs = s->b_sk;
+    if (s->b_panel > 0) {
+        int64_t W = s->b_panel;
+        rs = W;
+        LLVMValueRef pb = fptr(c, c->in[s->b_arg], add(c, off[1], odin_mul_i64(c, jb, p->JW / W * s->K * W)));
+        for (int v = 0; v < p->NV; v++)
+            vb[v] = fptr(c, pb, odin_i64(c, (int64_t)v * p->VL / W * s->K * W + (int64_t)v * p->VL % W));
+    } else {
+        LLVMValueRef b = fptr(c, c->in[s->b_arg], add(c, off[1], j0));
+        for (int v = 0; v < p->NV; v++) vb[v] = fptr(c, b, odin_i64(c, (int64_t)v * p->VL));
+    }
     LLVMValueRef y = fptr(c, c->out[s->y_arg], add(c, off[3], j0));
     LLVMValueRef cp = s->c_arg >= 0 ? fptr(c, c->in[s->c_arg], add(c, off[2], odin_mul_i64(c, j0, s->c_sj))) : NULL;
     int64_t rem = s->N % p->JW;
     if (!rem) {
-        gemv_block(c, p, a, b, y, cp, p->NV, p->VL);
+        gemv_block(c, p, a, vb, rs, y, cp, p->NV, p->VL);
     } else {
         LLVMValueRef is_tail = LLVMBuildICmp(c->b, LLVMIntEQ, jb, odin_i64(c, p->n_jb - 1), "");
         LLVMBasicBlockRef full = LLVMAppendBasicBlockInContext(c->c, c->fn, "full");
@@ -560,11 +606,11 @@ static odin_status gemv_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
         LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, c->fn, "join");
         LLVMBuildCondBr(c->b, is_tail, tail, full);
         LLVMPositionBuilderAtEnd(c->b, full);
-        gemv_block(c, p, a, b, y, cp, p->NV, p->VL);
+        gemv_block(c, p, a, vb, rs, y, cp, p->NV, p->VL);
         LLVMBuildBr(c->b, join);
         LLVMPositionBuilderAtEnd(c->b, tail);
         int nv = (int)ceil_div64(rem, p->VL);
-        gemv_block(c, p, a, b, y, cp, nv, (int)(rem - (nv - 1) * p->VL));
+        gemv_block(c, p, a, vb, rs, y, cp, nv, (int)(rem - (nv - 1) * p->VL));
         LLVMBuildBr(c->b, join);
         LLVMPositionBuilderAtEnd(c->b, join);
     }
@@ -693,14 +739,15 @@ odin_status odin_emit_gemm(odin_lower_ctx *c, const odin_gemm_spec *s) {
     int VL = odin_target_vector_floats(c->target);
     if (VL < 1) VL = 4;
     LLVMTypeRef vt = LLVMVectorType(c->t_f32, (unsigned)VL);
-    if (!s->conv && s->M == 1 && s->b_sj == 1 && s->N > 1) {
+    if (!s->conv && s->M == 1 && (s->b_sj == 1 || s->b_panel > 0) && s->N > 1) {
         gemv_plan p = {.s = s, .VL = VL, .NV = 4, .vt = vt, .nbatch = nbatch};
         p.JW = (int64_t)p.NV * VL;
+        if (s->b_panel > 0 && p.JW % s->b_panel) return odin_errorf("GEMV block %lld is not whole panels of %lld", (long long)p.JW, (long long)s->b_panel);
         p.n_jb = ceil_div64(s->N, p.JW);
         return odin_parallel_range(c, nbatch * p.n_jb, 1, gemv_body, &p);
     }
     bool dot_m1 = s->M == 1 && s->b_sk == 1, dot_n1 = s->N == 1 && s->a_sk == 1;
-    if (!s->conv && (dot_m1 || dot_n1)) {
+    if (!s->conv && s->b_panel <= 0 && (dot_m1 || dot_n1)) {
         dot_plan p = {.s = s, .VL = VL, .R = 4, .vt = vt, .nbatch = nbatch, .rows_are_n = dot_m1};
         p.n_rows = dot_m1 ? s->N : s->M;
         p.n_rb = ceil_div64(p.n_rows, p.R);

@@ -29,6 +29,10 @@ typedef struct odin_gemm_spec {
      * pixel j, with k = ci*taps + tap; geometry padded to 3 spatial axes
      * (odin_conv_geom3). b_bs then steps X per batch dim. */
     const odin_conv_geom *conv;
+    /* Pre-packed B (passes/pack.c): > 0 means B is a constant in panels of b_panel
+     * columns, B(k,j) = B[(j / W) * K * W + k * W + j % W], zero-padded to whole panels;
+     * b_sk/b_sj are then unused and the kernels read the panels in place. */
+    int64_t b_panel;
 } odin_gemm_spec;
 
 /* A spec with unit alpha/beta, no batch and no C. */

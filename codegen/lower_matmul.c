@@ -1,6 +1,6 @@
 /* codegen/lower_matmul.c — compiled MatMul (numpy batching with broadcast batch dims,
- * 1-D promotion) and Gemm (transA/transB, alpha, beta, broadcast C) for f32, mapped onto
- * the GEMM engine (lower_gemm.h). Other dtypes keep the reference eval. */
+ * 1-D promotion), Gemm (transA/transB, alpha, beta, broadcast C) and PackedMatMul (B
+ * pre-packed in panels by passes/pack.c) for f32, mapped onto the GEMM engine (lower_gemm.h). Other dtypes keep the reference eval. */
 #include <string.h>
 
 #include "irgen.h"
@@ -100,7 +100,47 @@ static odin_status lower_gemm(odin_lower_ctx *c) {
     return odin_emit_gemm(c, &s);
 }
 
+/* ---- PackedMatMul (passes/pack.c): B already in panels; A's leading dims are rows ---- */
+
+static bool packed_accepts(const odin_graph *g, int node) {
+    if (!all_f32(g, node)) return false;
+    const odin_node *n = &g->nodes[node];
+    const odin_tensor *a = tensor_in(g, n, 0), *p = tensor_in(g, n, 1), *ct = tensor_in(g, n, 2);
+    if (!a || !p || p->rank != 3 || a->rank < 1 || p->dims[1] < 1 || p->dims[2] < 1) return false;
+    if (odin_attr_i(n, "trans_a") && a->rank != 2) return false;
+    return !ct || ct->rank <= 2;
+}
+
+static odin_status lower_packed(odin_lower_ctx *c) {
+    const odin_node *n = &c->g->nodes[c->node];
+    const odin_tensor *a = tensor_in(c->g, n, 0), *p = tensor_in(c->g, n, 1),
+                      *ct = tensor_in(c->g, n, 2);
+    bool ta = odin_attr_i(n, "trans_a") != 0;
+    int64_t K = p->dims[1], N = odin_attr_i(n, "n");
+    int64_t M = ta ? a->dims[1] : odin_tensor_numel(a) / K;
+    odin_gemm_spec s = odin_gemm_spec_init(M, N, K);
+    s.a_arg = 0;
+    s.b_arg = 1;
+    s.y_arg = 0;
+    s.b_panel = p->dims[2];
+    s.a_si = ta ? 1 : K;
+    s.a_sk = ta ? M : 1;
+    s.alpha = odin_attr_f(n, "alpha");
+    s.beta = odin_attr_f(n, "beta");
+    if (ct && s.beta != 0.0f) {
+        s.c_arg = 2;
+        if (ct->rank == 2) {
+            s.c_si = ct->dims[0] == 1 ? 0 : ct->dims[1];
+            s.c_sj = ct->dims[1] == 1 ? 0 : 1;
+        } else if (ct->rank == 1) {
+            s.c_sj = ct->dims[0] == 1 ? 0 : 1;
+        }
+    }
+    return odin_emit_gemm(c, &s);
+}
+
 const odin_lowering odin_lowerings_matmul[] = {
+    {"ai.odin::PackedMatMul", lower_packed, NULL, false, packed_accepts},
     {"MatMul", lower_matmul, NULL, false, matmul_accepts},
     {"Gemm", lower_gemm, NULL, false, gemm_accepts},
     {NULL, NULL, NULL, false, NULL},

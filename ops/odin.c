@@ -1,4 +1,93 @@
-/* ops/odin.c — op family 'odin' (see ops/op.h for what an op definition holds). */
+/* ops/odin.c — op family 'odin': compiler-internal ops of domain ai.odin that passes
+ * create (see ops/op.h for what an op definition holds). PackedMatMul is MatMul/Gemm with
+ * a constant right operand stored in the GEMM micro-kernel's panel layout (passes/pack.c);
+ * the compiled form lives in codegen/lower_matmul.c. */
+#include <string.h>
+
 #include "op.h"
 
-const odin_op_def *const odin_ops_odin[] = {NULL};
+/* ---- PackedMatMul(A, P, C?) -> Y ----
+ * P [ceil(N/W), K, W] holds B [K, N] as column panels of width W: B(k, j) =
+ * P[j / W, k, j % W], zero past N. Y = alpha * op(A) B + beta * C with op(A) = A^T when
+ * trans_a (A rank 2), else A's leading dims are batch rows: Y = A.dims[:-1] + [N]. C
+ * broadcasts to Y unidirectionally (Gemm's rule). */
+
+static const odin_attr_schema packed_attrs[] = {
+    {"n", ODIN_ATTR_INT, true, 0, 0, NULL},
+    {"trans_a", ODIN_ATTR_INT, false, 0, 0, NULL},
+    {"alpha", ODIN_ATTR_FLOAT, false, 0, 1.0f, NULL},
+    {"beta", ODIN_ATTR_FLOAT, false, 0, 1.0f, NULL},
+    {NULL, 0, false, 0, 0, NULL},
+};
+
+static odin_status packed_infer(odin_op_ctx *ctx) {
+    const odin_value *a = &ctx->in[0], *p = &ctx->in[1];
+    int64_t n = odin_attr_i(ctx->node, "n");
+    bool ta = odin_attr_i(ctx->node, "trans_a") != 0;
+    char sa[128], sp[128];
+    if (a->dtype != ODIN_F32 || p->dtype != ODIN_F32)
+        return odin_errorf("PackedMatMul takes float32 operands (got %s and %s)",
+                           odin_dtype_name(a->dtype), odin_dtype_name(p->dtype));
+    if (p->rank != 3 || n < 1 || (p->dims[0] >= 0 && p->dims[2] >= 1 &&
+                                  p->dims[0] != (n + p->dims[2] - 1) / p->dims[2]))
+        return odin_errorf("PackedMatMul panels have shape %s, expected [ceil(%lld/W), K, W]",
+                           odin_shape_str(p, sp, sizeof sp), (long long)n);
+    if (a->rank < 1 || (ta && a->rank != 2))
+        return odin_errorf("PackedMatMul input 0 has shape %s, expected rank %s",
+                           odin_shape_str(a, sa, sizeof sa), ta ? "2 (trans_a)" : ">= 1");
+    int64_t k = ta ? a->dims[0] : a->dims[a->rank - 1];
+    if (k >= 0 && p->dims[1] >= 0 && k != p->dims[1])
+        return odin_errorf("PackedMatMul input 0 has shape %s but the panels %s hold K = %lld",
+                           odin_shape_str(a, sa, sizeof sa), odin_shape_str(p, sp, sizeof sp),
+                           (long long)p->dims[1]);
+    int64_t dims[ODIN_MAX_RANK];
+    int rank = ta ? 2 : a->rank;
+    if (ta) dims[0] = a->dims[1];
+    else memcpy(dims, a->dims, sizeof(int64_t) * (size_t)a->rank);
+    dims[rank - 1] = n;
+    odin_op_set_output(ctx, 0, ODIN_F32, rank, dims);
+    return ODIN_OK;
+}
+
+static odin_status packed_eval(odin_op_ctx *ctx) {
+    ODIN_TRY(packed_infer(ctx));
+    ODIN_TRY(odin_op_alloc_output(ctx, 0));
+    const odin_value *a = &ctx->in[0], *p = &ctx->in[1], *c = NULL;
+    if (odin_op_has_input(ctx, 2)) c = &ctx->in[2];
+    const odin_value *y = &ctx->out[0];
+    bool ta = odin_attr_i(ctx->node, "trans_a") != 0;
+    float alpha = odin_attr_f(ctx->node, "alpha"), beta = odin_attr_f(ctx->node, "beta");
+    int64_t N = odin_attr_i(ctx->node, "n"), K = p->dims[1], W = p->dims[2];
+    int64_t M = odin_value_numel(y) / N;
+    const float *A = a->data, *P = p->data, *C = c ? c->data : NULL;
+    float *Y = y->data;
+    /* C's strides over Y's last two dims (0 = broadcast), Gemm's unidirectional rule */
+    int64_t c_si = 0, c_sj = 0;
+    if (C) {
+        if (c->rank > 2 || (c->rank == 2 && c->dims[0] != 1 && c->dims[0] != M) ||
+            (c->rank >= 1 && c->dims[c->rank - 1] != 1 && c->dims[c->rank - 1] != N))
+            return odin_errorf("PackedMatMul: C does not broadcast to [%lld, %lld]",
+                               (long long)M, (long long)N);
+        c_sj = c->rank >= 1 && c->dims[c->rank - 1] != 1 ? 1 : 0;
+        c_si = c->rank == 2 && c->dims[0] != 1 ? c->dims[1] : 0;
+    }
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            const float *col = P + (j / W) * K * W + j % W;
+            double s = 0;
+            for (int64_t k = 0; k < K; k++)
+                s += (double)(ta ? A[k * M + i] : A[i * K + k]) * col[k * W];
+            double v = alpha * s;
+            if (C) v += (double)beta * C[i * c_si + j * c_sj];
+            Y[i * N + j] = (float)v;
+        }
+    return ODIN_OK;
+}
+
+static const odin_op_def packed_matmul_def = {
+    .name = "PackedMatMul", .domain = "ai.odin", .since_version = 1, .min_inputs = 2,
+    .max_inputs = 3, .min_outputs = 1, .max_outputs = 1, .attrs = packed_attrs,
+    .infer = packed_infer, .eval = packed_eval,
+    .doc = "MatMul/Gemm with a constant B in GEMM panel layout [ceil(N/W), K, W] (passes/pack.c)"};
+
+const odin_op_def *const odin_ops_odin[] = {&packed_matmul_def, NULL};

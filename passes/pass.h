@@ -1,6 +1,6 @@
 /* passes/pass.h — the pass manager: a registry of named graph-to-graph passes and the
  * pipelines that the -O levels run (-O0 nothing; -O1 canonicalize, fold, dce; -O2 adds
- * simplify and cse; -O3 iterates the -O2 passes to a fixed point). Options print the graph
+ * simplify, cse and pack (weights into GEMM panels); -O3 iterates the -O2 passes to a fixed point). Options print the graph
  * after chosen passes and verify it after every pass, so a broken rewrite is reported by
  * the pass that made it. */
 #ifndef ODIN_PASS_H
@@ -57,6 +57,7 @@ odin_status odin_pass_fold(odin_graph *g, bool *changed);
 odin_status odin_pass_dce(odin_graph *g, bool *changed);
 odin_status odin_pass_cse(odin_graph *g, bool *changed);
 odin_status odin_pass_simplify(odin_graph *g, bool *changed);
+odin_status odin_pass_pack(odin_graph *g, bool *changed);
 
 /* Largest output constant folding creates, in bytes: bigger results stay computed at run
  * time rather than bloat the weights. */

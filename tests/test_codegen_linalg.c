@@ -3,6 +3,7 @@
  * through the JIT. `--bench` instead reports single-thread MatMul GFLOP/s. */
 #include <dirent.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "../codegen/compile.h"
@@ -10,6 +11,7 @@
 #include "../ir/builder.h"
 #include "../frontend/onnx_tensor.h"
 #include "../ops/interpret.h"
+#include "../passes/pass.h"
 #include "../runtime/compare.h"
 #include "../runtime/rng.h"
 #include "../runtime/threads.h"
@@ -29,9 +31,73 @@ static void check_linalg(odin_graph *g, const char *what, bool expect_compiled) 
     CHECK(err <= o.tol, "%s: max rel err %g", what, err);
 }
 
+/* The weight-packing pass (passes/pack.c) on a graph whose B is a constant: the
+ * reference outputs of the unpacked graph must match both the packed graph's interpreter
+ * (PackedMatMul eval) and its compiled form. Takes ownership of g. */
+static void check_packed(odin_graph *g, const char *what) {
+    check_opts o = check_defaults();
+    o.tol = 1e-4;
+    odin_value in[4], ref[4], pref[4];
+    check_fill(g, in, &o);
+    odin_status st = odin_interpret(g, in, g->n_inputs, ref);
+    CHECK(!st, "%s: interpret: %s", what, odin_status_message(st));
+    odin_status_free(st);
+    if (st) goto done_in;
+    bool changed = false, dch = false;
+    st = odin_pass_pack(g, &changed);
+    if (!st) st = odin_pass_dce(g, &dch);
+    CHECK(!st && changed, "%s: pack pass: %s", what, st ? odin_status_message(st) : "no change");
+    odin_status_free(st);
+    if (st || !changed) goto done_ref;
+    CHECK(!strcmp(g->nodes[0].op, "PackedMatMul"), "%s: node is %s", what, g->nodes[0].op);
+    st = odin_interpret(g, in, g->n_inputs, pref);
+    CHECK(!st, "%s: packed interpret: %s", what, odin_status_message(st));
+    odin_status_free(st);
+    if (!st) {
+        int64_t n = odin_value_numel(&ref[0]);
+        double worst = 0;
+        for (int64_t k = 0; k < n; k++) {
+            double a = ((float *)pref[0].data)[k], b = ((float *)ref[0].data)[k];
+            double e = fabs(a - b) / (1 + fabs(b));
+            if (e > worst) worst = e;
+        }
+        CHECK(worst <= o.tol, "%s: packed eval err %g", what, worst);
+        odin_values_free(pref, 1);
+    }
+    odin_program *p = NULL;
+    odin_compile_options co = odin_compile_defaults();
+    st = odin_program_compile(g, &co, &p);
+    CHECK(!st, "%s: compile packed: %s", what, odin_status_message(st));
+    odin_status_free(st);
+    if (!st) {
+        void *ins[4], *outs[1];
+        for (int i = 0; i < g->n_inputs; i++) ins[i] = in[i].data;
+        int64_t n = odin_value_numel(&ref[0]);
+        float *got = calloc((size_t)n + 1, sizeof *got);
+        outs[0] = got;
+        st = odin_program_run(p, ins, outs);
+        CHECK(!st, "%s: run packed: %s", what, odin_status_message(st));
+        odin_status_free(st);
+        double worst = 0;
+        for (int64_t k = 0; !st && k < n; k++) {
+            double b = ((float *)ref[0].data)[k], e = fabs(got[k] - b) / (1 + fabs(b));
+            if (!(e <= worst)) worst = e;
+        }
+        CHECK(worst <= o.tol, "%s: packed jit err %g", what, worst);
+        CHECK(odin_program_fallback_count(p) == 0, "%s: packed kernel fell back", what);
+        free(got);
+        odin_program_free(p);
+    }
+done_ref:
+    odin_values_free(ref, g->n_outputs);
+done_in:
+    odin_values_free(in, g->n_inputs);
+    odin_graph_free(g);
+}
+
 /* ---- MatMul / Gemm ---- */
 
-static void matmul_case(int ra, const int64_t *da, int rb, const int64_t *db, bool b_const) {
+static odin_graph *matmul_graph(int ra, const int64_t *da, int rb, const int64_t *db, bool b_const) {
     odin_graph *g = odin_graph_new("mm");
     int a = odin_input(g, "a", ODIN_F32, ra, da);
     int b;
@@ -49,12 +115,22 @@ static void matmul_case(int ra, const int64_t *da, int rb, const int64_t *db, bo
     }
     int ins[2] = {a, b};
     odin_output(g, odin_build(g, "MatMul", ins, 2, NULL, 0, 1, NULL), "y");
+    return g;
+}
+
+static void matmul_case(int ra, const int64_t *da, int rb, const int64_t *db, bool b_const) {
+    odin_graph *g = matmul_graph(ra, da, rb, db, b_const);
     char sa[64], sb[64], what[160];
     odin_format_shape(sa, sizeof sa, ra, da, NULL);
     odin_format_shape(sb, sizeof sb, rb, db, NULL);
     snprintf(what, sizeof what, "MatMul %s x %s%s", sa, sb, b_const ? " (const B)" : "");
     check_linalg(g, what, true);
     odin_graph_free(g);
+    /* a constant 2-D B (N >= 2) is what the packing pass rewrites */
+    if (b_const && rb == 2 && db[1] >= 2) {
+        snprintf(what + strlen(what), sizeof what - strlen(what), " packed");
+        check_packed(matmul_graph(ra, da, rb, db, true), what);
+    }
 }
 
 static void test_matmul_2d(void) {
@@ -65,11 +141,19 @@ static void test_matmul_2d(void) {
                 int64_t da[2] = {sizes[i], sizes[k]}, db[2] = {sizes[k], sizes[j]};
                 matmul_case(2, da, 2, db, (i + j + k) % 2 == 0);
             }
+    const int64_t big[][3] = {{257, 3, 17}, {3, 257, 65}, {17, 65, 257}, {257, 257, 257}};
+    for (int i = 0; i < 4; i++)
+        for (int c = 0; c < 2; c++) {
+            int64_t da[2] = {big[i][0], big[i][2]}, db[2] = {big[i][2], big[i][1]};
+            matmul_case(2, da, 2, db, c);
+        }
     /* several k blocks and column chunks */
     int64_t da[2] = {37, 700}, db[2] = {700, 333};
     matmul_case(2, da, 2, db, false);
     int64_t da2[2] = {1, 1000}, db2[2] = {1000, 517};
     matmul_case(2, da2, 2, db2, true);
+    int64_t da3[2] = {37, 700}, db3[2] = {700, 333}; /* packed: several k blocks, chunks */
+    matmul_case(2, da3, 2, db3, true);
 }
 
 static void test_matmul_batched(void) {
@@ -90,11 +174,22 @@ static void test_matmul_batched(void) {
     matmul_case(3, a1, 2, b1, true);
 }
 
-static void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, float alpha, float beta,
-                      int c_rank, const int64_t *c_dims) {
+static odin_graph *gemm_graph(int64_t M, int64_t N, int64_t K, bool ta, bool tb, float alpha,
+                              float beta, int c_rank, const int64_t *c_dims, bool b_const) {
     odin_graph *g = odin_graph_new("gemm");
     int64_t da[2] = {ta ? K : M, ta ? M : K}, db[2] = {tb ? N : K, tb ? K : N};
-    int ins[3] = {odin_input(g, "a", ODIN_F32, 2, da), odin_input(g, "b", ODIN_F32, 2, db), -1};
+    int b;
+    if (b_const) {
+        float *w = malloc((size_t)(N * K) * sizeof *w);
+        odin_rng r;
+        odin_rng_seed(&r, 7);
+        for (int64_t i = 0; i < N * K; i++) w[i] = 2 * odin_rng_uniform(&r) - 1;
+        b = odin_constant_f32(g, "b", 2, db, w);
+        free(w);
+    } else {
+        b = odin_input(g, "b", ODIN_F32, 2, db);
+    }
+    int ins[3] = {odin_input(g, "a", ODIN_F32, 2, da), b, -1};
     int n_in = 2;
     if (c_rank >= 0) {
         ins[2] = odin_input(g, "c", ODIN_F32, c_rank, c_dims);
@@ -103,17 +198,28 @@ static void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, float a
     odin_attr at[4] = {ODIN_ATTR_I("transA", ta), ODIN_ATTR_I("transB", tb),
                        ODIN_ATTR_F("alpha", alpha), ODIN_ATTR_F("beta", beta)};
     odin_output(g, odin_build(g, "Gemm", ins, n_in, at, 4, 1, NULL), "y");
+    return g;
+}
+
+static void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, float alpha, float beta,
+                      int c_rank, const int64_t *c_dims) {
+    odin_graph *g = gemm_graph(M, N, K, ta, tb, alpha, beta, c_rank, c_dims, false);
     char what[160];
     snprintf(what, sizeof what, "Gemm M=%lld N=%lld K=%lld tA=%d tB=%d a=%g b=%g C rank %d",
              (long long)M, (long long)N, (long long)K, ta, tb, alpha, beta, c_rank);
     check_linalg(g, what, true);
     odin_graph_free(g);
+    if (N >= 2 && c_rank != 0 && (c_rank < 0 || beta != 1.0f)) {
+        snprintf(what + strlen(what), sizeof what - strlen(what), " packed");
+        check_packed(gemm_graph(M, N, K, ta, tb, alpha, beta, c_rank, c_dims, true), what);
+    }
 }
 
 static void test_gemm(void) {
     const int64_t sizes[][3] = {{1, 17, 65}, {3, 65, 17}, {17, 130, 3}, {65, 1, 33},
-                                {130, 33, 130}, {1, 1, 5}, {7, 40, 300}};
-    for (int s = 0; s < 7; s++) {
+                                {130, 33, 130}, {1, 1, 5}, {7, 40, 300}, {64, 257, 784},
+                                {1, 2304, 257}, {257, 10, 3}};
+    for (int s = 0; s < 10; s++) {
         int64_t M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
         for (int f = 0; f < 4; f++) {
             bool ta = f & 1, tb = f & 2;
