@@ -24,8 +24,7 @@ const odin_lowering *odin_lowering_find(const odin_node *n) {
                                      odin_lowerings_pool, odin_lowerings_movement,
                                      odin_lowerings_reduce, odin_lowerings_norm,
                                      odin_lowerings_lm, odin_lowerings_misc, odin_lowerings_misc_elem,
-                                     odin_lowerings_resize,
-                                     odin_lowerings_dropout};
+                                     odin_lowerings_resize, odin_lowerings_dropout};
     const int n_tables = (int)(sizeof tables / sizeof tables[0]);
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0) {
         char name[128];
@@ -67,19 +66,6 @@ void odin_bind_node(odin_lower_ctx *c) {
  * holds a host address, so an object file can be cached and loaded by another process. */
 LLVMValueRef odin_graph_ptr(odin_lower_ctx *c) {
     return odin_load(c, c->t_ptr, c->weights, odin_i64(c, c->plan->n_weights));
-}
-
-/* Address of tensor t computed in the entry function from its base pointers. */
-static LLVMValueRef place_ptr(odin_lower_ctx *c, LLVMValueRef io, LLVMValueRef arena,
-                              LLVMValueRef weights, int t) {
-    const odin_tensor_place *p = &c->plan->place[t];
-    switch (p->kind) {
-    case ODIN_STORE_INPUT: return odin_load(c, c->t_ptr, io, odin_i64(c, p->index));
-    case ODIN_STORE_OUTPUT: return odin_load(c, c->t_ptr, io, odin_i64(c, c->g->n_inputs + p->index));
-    case ODIN_STORE_CONST: return odin_load(c, c->t_ptr, weights, odin_i64(c, p->index));
-    case ODIN_STORE_ARENA: return odin_gep(c, c->t_i8, arena, odin_i64(c, p->index));
-    default: return NULL;
-    }
 }
 
 /* The group's slots: every materialized tensor its nodes read or write, in order of first
@@ -137,29 +123,25 @@ static odin_status emit_fallback(odin_lower_ctx *c, LLVMValueRef *status) {
 /* Kernel functions are built under this name, compared, then renamed or deleted. */
 #define FRESH_KERNEL "odin_kernel_new"
 
-/* Emit group gi as a fresh kernel function named FRESH_KERNEL whose parameters are
- * (weights, node, slot pointers); c->slot_tensor must hold its slots. */
+/* Emit group gi as a fresh kernel function `i32 FRESH_KERNEL(ptr weights, i64 node,
+ * ptr slots)` (slots: the addresses of its tensors, c->slot_tensor's order). */
 static odin_status emit_group(odin_lower_ctx *c, const odin_plan *plan, int gi, bool *fallback) {
     const odin_kernel_group *grp = &plan->groups[gi];
     const int *nodes = plan->group_nodes + grp->first;
-    int np = 2 + c->n_slots;
-    LLVMTypeRef *params = malloc(sizeof *params * (size_t)np);
-    if (!params) return odin_errorf("out of memory");
-    params[0] = c->t_ptr;
-    params[1] = c->t_i64;
-    for (int i = 2; i < np; i++) params[i] = c->t_ptr;
-    LLVMValueRef fn = LLVMAddFunction(c->m, FRESH_KERNEL, LLVMFunctionType(c->t_i32, params, (unsigned)np, 0));
-    free(params);
+    LLVMTypeRef params[3] = {c->t_ptr, c->t_i64, c->t_ptr};
+    LLVMValueRef fn = LLVMAddFunction(c->m, FRESH_KERNEL, LLVMFunctionType(c->t_i32, params, 3, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
-    /* Kernels are large loop nests called once each: inlining them into the entry buys
-     * nothing at run time and makes LLVM optimize one huge function. */
+    /* Where the entry's loop is unrolled (few groups) kernel calls become direct; they
+     * still stay calls: inlining large loop nests into the entry gains nothing. */
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
                             LLVMCreateEnumAttribute(c->c, LLVMGetEnumAttributeKindForName("noinline", 8), 0));
     c->fn = fn;
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->c, fn, "entry"));
     c->weights = LLVMGetParam(fn, 0);
     c->node_index = LLVMGetParam(fn, 1);
-    for (int s = 0; s < c->n_slots; s++) c->slot_ptr[s] = LLVMGetParam(fn, (unsigned)(2 + s));
+    /* the slot pointers, loaded once before any store */
+    LLVMValueRef slots = LLVMGetParam(fn, 2);
+    for (int s = 0; s < c->n_slots; s++) c->slot_ptr[s] = odin_load(c, c->t_ptr, slots, odin_i64(c, s));
     c->node = nodes[0];
     LLVMValueRef status = LLVMConstInt(c->t_i32, 0, 0);
     const odin_node *n = &c->g->nodes[nodes[0]];
@@ -365,23 +347,81 @@ static odin_status make_kernels(odin_lower_ctx *c, LLVMValueRef *kernels, int *n
     return st;
 }
 
-/* The entry: compute each group's slot addresses and call its kernel, in plan order,
- * stopping at the first kernel that returns an error code. */
+/* ---- the entry ----
+ * A loop over constant tables rather than straight-line code, so its size (and LLVM's
+ * time on it) does not grow with the number of groups: for each group, its kernel, its
+ * node and its slots, each slot coded as (index << 2 | base) with base 0: io[index],
+ * 1: weights[index], 2: arena + index. */
+
+enum { SLOT_IO, SLOT_WEIGHTS, SLOT_ARENA };
+
+static int64_t slot_code(const odin_graph *g, const odin_plan *plan, int t) {
+    const odin_tensor_place *p = &plan->place[t];
+    switch (p->kind) {
+    case ODIN_STORE_INPUT: return p->index << 2 | SLOT_IO;
+    case ODIN_STORE_OUTPUT: return (g->n_inputs + p->index) << 2 | SLOT_IO;
+    case ODIN_STORE_CONST: return p->index << 2 | SLOT_WEIGHTS;
+    default: return p->index << 2 | SLOT_ARENA;
+    }
+}
+
+static LLVMValueRef const_table(odin_lower_ctx *c, const char *name, LLVMTypeRef elem,
+                                LLVMValueRef *v, int n) {
+    LLVMValueRef zero = LLVMConstNull(elem);
+    LLVMValueRef gv = LLVMAddGlobal(c->m, LLVMArrayType2(elem, (uint64_t)(n ? n : 1)), name);
+    LLVMSetInitializer(gv, LLVMConstArray2(elem, n ? v : &zero, (uint64_t)(n ? n : 1)));
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    return gv;
+}
+
+/* The tables: fns[G], meta[3G] (node, first slot, slot count), codes[S]. */
+static odin_status entry_tables(odin_lower_ctx *c, LLVMValueRef *kernels, LLVMValueRef *fns,
+                                LLVMValueRef *meta, LLVMValueRef *codes, int *max_slots) {
+    const odin_plan *plan = c->plan;
+    int G = plan->n_groups, total = 0;
+    for (int gi = 0; gi < G; gi++) total += group_arg_capacity(c->g, plan, gi);
+    LLVMValueRef *mv = malloc(sizeof *mv * (size_t)(3 * G + 1));
+    LLVMValueRef *cv = malloc(sizeof *cv * (size_t)(total + 1));
+    int *slot = malloc(sizeof *slot * (size_t)(total + 1));
+    if (!mv || !cv || !slot) {
+        free(mv), free(cv), free(slot);
+        return odin_errorf("out of memory");
+    }
+    int S = 0;
+    *max_slots = 1;
+    for (int gi = 0; gi < G; gi++) {
+        const odin_kernel_group *grp = &plan->groups[gi];
+        const int *nodes = plan->group_nodes + grp->first;
+        int n = group_slots(c->g, plan, nodes, grp->count, slot);
+        mv[3 * gi] = odin_i64(c, nodes[0]);
+        mv[3 * gi + 1] = odin_i64(c, S);
+        mv[3 * gi + 2] = odin_i64(c, n);
+        for (int s = 0; s < n; s++) cv[S++] = odin_i64(c, slot_code(c->g, plan, slot[s]));
+        if (n > *max_slots) *max_slots = n;
+    }
+    *fns = const_table(c, "odin.entry.kernels", c->t_ptr, kernels, G);
+    *meta = const_table(c, "odin.entry.groups", c->t_i64, mv, 3 * G);
+    *codes = const_table(c, "odin.entry.slots", c->t_i64, cv, S);
+    free(mv), free(cv), free(slot);
+    return ODIN_OK;
+}
+
 static odin_status emit_entry(odin_lower_ctx *c, const odin_compile_options *o,
                               const char *entry_name, LLVMValueRef *kernels) {
-    const odin_plan *plan = c->plan;
+    LLVMValueRef fns, meta, codes;
+    int max_slots;
+    ODIN_TRY(entry_tables(c, kernels, &fns, &meta, &codes, &max_slots));
     LLVMTypeRef params[3] = {c->t_ptr, c->t_ptr, c->t_ptr};
     LLVMTypeRef fty = LLVMFunctionType(c->t_i32, params, 3, 0);
+    LLVMTypeRef kparams[3] = {c->t_ptr, c->t_i64, c->t_ptr};
+    LLVMTypeRef kty = LLVMFunctionType(c->t_i32, kparams, 3, 0);
     LLVMValueRef entry = LLVMAddFunction(c->m, entry_name, fty);
-    LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(c->c, entry, "entry");
-    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->c, entry, "fail");
-    LLVMPositionBuilderAtEnd(c->b, fail);
-    LLVMValueRef phi = LLVMBuildPhi(c->b, c->t_i32, "rc");
-    LLVMBuildRet(c->b, phi);
-    LLVMPositionBuilderAtEnd(c->b, bb);
     c->fn = entry;
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->c, entry, "entry"));
     LLVMValueRef io = LLVMGetParam(entry, 0), arena = LLVMGetParam(entry, 1),
                  weights = LLVMGetParam(entry, 2);
+    LLVMValueRef ptrs = LLVMBuildArrayAlloca(c->b, c->t_ptr, odin_i64(c, max_slots), "slots");
     /* Profiling: odin_rt_profile_begin/end(kernel index) around every kernel call. */
     LLVMTypeRef prof_ty = LLVMFunctionType(c->t_void, &c->t_i32, 1, 0);
     LLVMValueRef prof_begin = NULL, prof_end = NULL;
@@ -389,40 +429,50 @@ static odin_status emit_entry(odin_lower_ctx *c, const odin_compile_options *o,
         prof_begin = LLVMAddFunction(c->m, "odin_rt_profile_begin", prof_ty);
         prof_end = LLVMAddFunction(c->m, "odin_rt_profile_end", prof_ty);
     }
-    int cap = 1;
-    for (int gi = 0; gi < plan->n_groups; gi++) {
-        int k = group_arg_capacity(c->g, plan, gi);
-        if (k > cap) cap = k;
-    }
-    int *slot = malloc(sizeof *slot * (size_t)cap);
-    LLVMValueRef *args = malloc(sizeof *args * (size_t)(cap + 2));
-    if (!slot || !args) {
-        free(slot);
-        free(args);
-        return odin_errorf("out of memory");
-    }
-    for (int gi = 0; gi < plan->n_groups; gi++) {
-        const odin_kernel_group *grp = &plan->groups[gi];
-        const int *nodes = plan->group_nodes + grp->first;
-        int n = group_slots(c->g, plan, nodes, grp->count, slot);
-        args[0] = weights;
-        args[1] = odin_i64(c, nodes[0]);
-        for (int s = 0; s < n; s++) args[2 + s] = place_ptr(c, io, arena, weights, slot[s]);
-        LLVMValueRef index = LLVMConstInt(c->t_i32, (unsigned long long)gi, 0);
-        if (prof_begin) LLVMBuildCall2(c->b, prof_ty, prof_begin, &index, 1, "");
-        LLVMValueRef rc = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(kernels[gi]), kernels[gi],
-                                         args, (unsigned)(2 + n), "");
-        if (prof_end) LLVMBuildCall2(c->b, prof_ty, prof_end, &index, 1, "");
-        LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(c->c, entry, "next");
-        LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b);
-        LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, rc, LLVMConstInt(c->t_i32, 0, 0), ""),
-                        fail, next);
-        LLVMAddIncoming(phi, &rc, &here, 1);
-        LLVMPositionBuilderAtEnd(c->b, next);
-    }
+    odin_loop lg, ls;
+    LLVMValueRef gi = odin_loop_begin(c, &lg, odin_i64(c, 0), odin_i64(c, c->plan->n_groups), 1, "group");
+    LLVMValueRef at = LLVMBuildNSWMul(c->b, gi, odin_i64(c, 3), "");
+    LLVMValueRef node = odin_load(c, c->t_i64, meta, at);
+    LLVMValueRef first = odin_load(c, c->t_i64, meta, LLVMBuildNSWAdd(c->b, at, odin_i64(c, 1), ""));
+    LLVMValueRef count = odin_load(c, c->t_i64, meta, LLVMBuildNSWAdd(c->b, at, odin_i64(c, 2), ""));
+    LLVMValueRef s = odin_loop_begin(c, &ls, odin_i64(c, 0), count, 1, "slot");
+    LLVMValueRef code = odin_load(c, c->t_i64, codes, LLVMBuildNSWAdd(c->b, first, s, ""));
+    LLVMValueRef index = LLVMBuildLShr(c->b, code, odin_i64(c, 2), "");
+    LLVMValueRef base = LLVMBuildAnd(c->b, code, odin_i64(c, 3), "");
+    LLVMBasicBlockRef in_arena = LLVMAppendBasicBlockInContext(c->c, entry, "arena");
+    LLVMBasicBlockRef in_table = LLVMAppendBasicBlockInContext(c->c, entry, "table");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, entry, "join");
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, base, odin_i64(c, SLOT_ARENA), ""),
+                    in_arena, in_table);
+    LLVMPositionBuilderAtEnd(c->b, in_arena);
+    LLVMValueRef pa = odin_gep(c, c->t_i8, arena, index);
+    LLVMBuildBr(c->b, join);
+    LLVMPositionBuilderAtEnd(c->b, in_table);
+    LLVMValueRef table = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, base, odin_i64(c, SLOT_IO), ""),
+                                         io, weights, "");
+    LLVMValueRef pt = odin_load(c, c->t_ptr, table, index);
+    LLVMBuildBr(c->b, join);
+    LLVMPositionBuilderAtEnd(c->b, join);
+    LLVMValueRef p = LLVMBuildPhi(c->b, c->t_ptr, "p");
+    LLVMValueRef vals[2] = {pa, pt};
+    LLVMBasicBlockRef blocks[2] = {in_arena, in_table};
+    LLVMAddIncoming(p, vals, blocks, 2);
+    odin_store(c, p, ptrs, s);
+    odin_loop_end(c, &ls);
+    LLVMValueRef gi32 = LLVMBuildTrunc(c->b, gi, c->t_i32, "");
+    if (prof_begin) LLVMBuildCall2(c->b, prof_ty, prof_begin, &gi32, 1, "");
+    LLVMValueRef args[3] = {weights, node, ptrs};
+    LLVMValueRef rc = LLVMBuildCall2(c->b, kty, odin_load(c, c->t_ptr, fns, gi), args, 3, "");
+    if (prof_end) LLVMBuildCall2(c->b, prof_ty, prof_end, &gi32, 1, "");
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->c, entry, "fail");
+    LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(c->c, entry, "next");
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, rc, LLVMConstInt(c->t_i32, 0, 0), ""),
+                    fail, next);
+    LLVMPositionBuilderAtEnd(c->b, fail);
+    LLVMBuildRet(c->b, rc);
+    LLVMPositionBuilderAtEnd(c->b, next);
+    odin_loop_end(c, &lg);
     LLVMBuildRet(c->b, LLVMConstInt(c->t_i32, 0, 0));
-    free(slot);
-    free(args);
     return ODIN_OK;
 }
 
@@ -573,6 +623,7 @@ odin_status odin_program_load(const odin_graph *g, const odin_compile_options *o
                               const odin_target *host, const void *obj, size_t size,
                               odin_program **out) {
     *out = NULL;
+    double t0 = now_ms();
     odin_program *p = calloc(1, sizeof *p);
     if (!p) return odin_errorf("out of memory");
     p->n_io = g->n_inputs + g->n_outputs;
@@ -597,6 +648,7 @@ odin_status odin_program_load(const odin_graph *g, const odin_compile_options *o
         odin_program_free(p);
         return st;
     }
+    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "load %.1f ms\n", now_ms() - t0);
     *out = p;
     return ODIN_OK;
 }

@@ -1,8 +1,8 @@
 /* codegen/lower.h — the contract between the compile driver and the op lowerings.
  * A plan group (one node, or a fused chain of elementwise nodes) becomes one kernel
- * function `i32 kernel(ptr weights, i64 node, ptr t0, .., ptr tn)`: t0..tn are the
- * addresses of the group's materialized tensors (its slots, computed by the caller), node
- * is the group's first node. Code must derive every tensor address from ctx->in/out (or
+ * function `i32 kernel(ptr weights, i64 node, ptr slots)`: slots holds the addresses of
+ * the group's materialized tensors (computed by the entry; the kernel loads them into
+ * ctx->slot_ptr on entry), node is the group's first node. Code must derive every tensor address from ctx->in/out (or
  * odin_tensor_ptr) and the node index from ctx->node_index, never from literals: groups
  * whose generated code is identical then share one kernel (codegen/compile.c compares
  * the IR of each new kernel with the kernels already made). Whatever a lowering reads at
@@ -85,8 +85,8 @@ extern const odin_lowering odin_lowerings_norm[];
 extern const odin_lowering odin_lowerings_lm[];
 extern const odin_lowering odin_lowerings_misc[];
 extern const odin_lowering odin_lowerings_misc_elem[];
-extern const odin_lowering odin_lowerings_dropout[];
 extern const odin_lowering odin_lowerings_resize[];
+extern const odin_lowering odin_lowerings_dropout[];
 
 /* Address of tensor t in the current function: the slot parameter holding it; NULL when
  * t is not materialized (internal to a fused group) or not one of the group's tensors. */
