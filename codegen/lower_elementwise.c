@@ -7,6 +7,7 @@
 
 #include "../passes/plan.h"
 #include "irgen.h"
+#include "lower_cast.h"
 #include "mathlib.h"
 
 /* ---- scalar lowerings ---- */
@@ -252,7 +253,7 @@ const odin_lowering odin_lowerings_elementwise[] = {
     {"Greater", NULL, l_greater, true}, {"LessOrEqual", NULL, l_less_eq, true},
     {"GreaterOrEqual", NULL, l_greater_eq, true}, {"Not", NULL, l_not, true},
     {"And", NULL, l_and, true}, {"Or", NULL, l_or, true}, {"Xor", NULL, l_xor, true},
-    {"Where", NULL, l_where, true}, {"Cast", NULL, l_cast, true}, {"Clip", NULL, l_clip, true},
+    {"Where", NULL, l_where, true}, {"Cast", odin_lower_cast_kernel, l_cast, true, odin_cast_kernel_accepts}, {"Clip", NULL, l_clip, true},
     {NULL, NULL, NULL, false},
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "irgen.h"
+#include "lower_cast.h"
 #include "mathlib.h"
 
 static odin_dtype in_t(odin_lower_ctx *c, const odin_node *n, int i) {
@@ -151,5 +152,5 @@ const odin_lowering odin_lowerings_misc_elem[] = {
     {"Shrink", NULL, l_shrink, false},     {"Selu", NULL, l_selu, false},
     {"Celu", NULL, l_celu, false},         {"Mish", NULL, l_mish, false},
     {"Sinh", NULL, l_sinh, false},         {"Cosh", NULL, l_cosh, false},
-    {"CastLike", NULL, l_castlike, true},  {NULL, NULL, NULL, false},
+    {"CastLike", odin_lower_cast_kernel, l_castlike, true, odin_cast_kernel_accepts},  {NULL, NULL, NULL, false},
 };

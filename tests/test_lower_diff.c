@@ -418,6 +418,39 @@ static void run_dropout(const char *op) {
         }
 }
 
+/* Cast / CastLike pairs the fused scalar lowering turns down (f16, bf16, f64), through
+ * codegen/lower_cast.c; bf16 before opset 19 truncates. */
+static void run_cast_wide(const char *op) {
+    static const odin_dtype pairs[][2] = {
+        {ODIN_F32, ODIN_F16}, {ODIN_F16, ODIN_F32}, {ODIN_F64, ODIN_F16}, {ODIN_F16, ODIN_F64},
+        {ODIN_F32, ODIN_BF16}, {ODIN_BF16, ODIN_F32}, {ODIN_F64, ODIN_F32}, {ODIN_F32, ODIN_F64},
+        {ODIN_F64, ODIN_I32}, {ODIN_I64, ODIN_F16}, {ODIN_U8, ODIN_F64}, {ODIN_F64, ODIN_BOOL},
+        {ODIN_F64, ODIN_U64}, {ODIN_BF16, ODIN_I8}, {ODIN_F64, ODIN_BF16}, {ODIN_I32, ODIN_F64}};
+    int np = (int)(sizeof pairs / sizeof pairs[0]);
+    bool like = !strcmp(op, "CastLike");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < np + !like; v++) { /* CastLike exists from opset 15 */
+            odin_graph *g = odin_graph_new("cast");
+            const odin_dtype *pr = pairs[v < np ? v : 4];
+            if (v == np) g->opset = 13; /* f32 -> bf16 truncates */
+            int64_t xd[2] = {3, sizes[k]};
+            int x = odin_input(g, "x", pr[0], 2, xd), y;
+            if (pr[0] == ODIN_F32 && pr[1] == ODIN_F16) /* into f16's subnormal range */
+                x = odin_mul(g, x, odin_scalar_f32(g, "tiny", 3e-5f));
+            if (like) {
+                int ins[2] = {x, odin_input(g, "like", pr[1], 2, xd)};
+                y = odin_build(g, op, ins, 2, NULL, 0, 1, NULL);
+            } else {
+                odin_attr a = ODIN_ATTR_I("to", odin_dtype_to_onnx(pr[1]));
+                y = odin_build(g, op, &x, 1, &a, 1, 1, NULL);
+            }
+            odin_output(g, y, "y");
+            check_opts o = opts(0, -100000, 100000); /* i64 -> f16 overflows to inf */
+            CHECK_GRAPH(g, o, "%s %s -> %s opset %d n=%lld", op, odin_dtype_name(pr[0]),
+                        odin_dtype_name(pr[1]), v == np ? 13 : 21, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -433,6 +466,7 @@ static const lower_spec specs[] = {
     {"Shape", run_shape_size},      {"Size", run_shape_size},
     {"Resize", run_resize},         {"Upsample", run_upsample},
     {"Pad", run_pad_modes},         {"Dropout", run_dropout},
+    {"Cast", run_cast_wide},        {"CastLike", run_cast_wide},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
