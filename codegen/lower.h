@@ -1,16 +1,26 @@
 /* codegen/lower.h — the contract between the compile driver and the op lowerings.
  * A plan group (one node, or a fused chain of elementwise nodes) becomes one kernel
- * function `i32 kernel(ptr weights, i64 node, ptr slots)`: slots holds the addresses of
- * the group's materialized tensors (computed by the entry; the kernel loads them into
- * ctx->slot_ptr on entry), node is the group's first node. Code must derive every tensor address from ctx->in/out (or
- * odin_tensor_ptr) and the node index from ctx->node_index, never from literals: groups
- * whose generated code is identical then share one kernel (codegen/compile.c compares
- * the IR of each new kernel with the kernels already made). Whatever a lowering reads at
- * compile time (shapes, attributes, constant data) ends up in the IR as literals, so it
- * is part of that comparison automatically. Shapes are literals taken from the graph
- * (every shape is static by the time code is generated). Elementwise ops instead provide
- * a scalar lowering: the driver emits one loop nest for a chain of them (fusion), and
- * LLVM's loop vectorizer widens the loop to the target's vectors.
+ * function `i32 kernel(ptr weights, i64 node, ptr slots)`. slots holds the addresses of
+ * the group's materialized tensors, computed by the entry; the kernel loads them on entry
+ * into ctx->slot_ptr, and ctx->in/ctx->out (and odin_tensor_ptr) hand them out. node is
+ * the group's first node (ctx->node_index), weights the weights table (only eval
+ * fallbacks read it, for the graph pointer). Shapes are literals taken from the graph
+ * (every shape is static by the time code is generated).
+ *
+ * Kernel sharing: groups whose generated IR is identical (the same layer repeated) share
+ * one kernel: codegen/compile.c prints each new kernel, with every function and global
+ * made while lowering it, and compares the text with the kernels made before. So:
+ *  - tensor addresses come only from ctx->in/out, the node index only from
+ *    ctx->node_index (for odin_rt_eval_fallback); neither may be baked in as a literal;
+ *  - anything read at compile time (attributes, shapes, constant data folded into
+ *    literals or constant tables) is part of the comparison by construction;
+ *  - names of helper functions and globals do not matter (they are renamed); a kernel
+ *    whose IR carries metadata (!N) is never shared (its text does not identify it);
+ *  - there is no plan scratch memory: a kernel that needs some uses its stack
+ *    (odin_entry_alloca) or writes its outputs.
+ * Elementwise ops instead provide a scalar lowering: the driver emits one loop nest for a
+ * chain of them (fusion), and LLVM's loop vectorizer widens the loop to the target's
+ * vectors.
  *
  * Lowerings live in codegen/lower_*.c, registered by op name in per-file tables
  * (odin_lowerings_*), not in the op definitions: ops/ and the reference interpreter stay
