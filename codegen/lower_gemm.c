@@ -184,12 +184,16 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
     p->nbatch = 1;
     for (int i = 0; i < s->n_bdims; i++) p->nbatch *= s->bdims[i];
     /* enough units for the thread pool; row groups stay long enough to amortize packing.
-     * wasm modules run single-threaded: more units would only re-pack B per row group. */
+     * wasm modules run single-threaded: more units would only re-pack B per row group.
+     * Each row group packs its own copy of B: an im2col gather costs as much as a good
+     * share of the GEMM, so conv splits rows only for a few threads; pre-packed B
+     * (b_panel) costs nothing to share and splits finely for load balance. */
+    int64_t want = s->b_panel > 0 ? 32 : s->conv ? 4 : 8;
     p->RG = round_up(s->M, p->MR);
     for (; !c->target->is_wasm;) {
         p->n_rg = ceil_div64(s->M, p->RG);
         p->n_cc = ceil_div64(s->N, p->NC);
-        if (p->nbatch * p->n_rg * p->n_cc >= 32) break;
+        if (p->nbatch * p->n_rg * p->n_cc >= want) break;
         /* narrower chunks first: they add no packing, shorter row groups re-pack B */
         if (p->NC > 2 * p->NRW) p->NC = round_up(p->NC / 2, p->NRW);
         else if (p->RG > 4 * p->MR) p->RG = round_up(p->RG / 2, p->MR);
