@@ -157,7 +157,40 @@ static LLVMValueRef l_hardswish(odin_lower_ctx *c, const odin_node *n, LLVMValue
     return LLVMBuildFMul(c->b, a[0], y, "");
 }
 
+/* Integer power as the eval's ipow: by squaring in 64 bits (wrapping), one unrolled step
+ * per exponent bit; negative exponents truncate 1/a^n (0 unless a is 1 or -1). */
+static LLVMValueRef int_pow(odin_lower_ctx *c, LLVMValueRef a, odin_dtype ta, LLVMValueRef n,
+                            odin_dtype tn) {
+    LLVMTypeRef out = LLVMTypeOf(a);
+    if (ta != ODIN_I64) a = LLVMBuildSExt(c->b, a, c->t_i64, "");
+    if (tn != ODIN_I64 && tn != ODIN_U64)
+        n = odin_dtype_is_signed(tn) ? LLVMBuildSExt(c->b, n, c->t_i64, "") : LLVMBuildZExt(c->b, n, c->t_i64, "");
+    LLVMValueRef zero = odin_i64(c, 0), one = odin_i64(c, 1);
+    LLVMValueRef neg = LLVMBuildICmp(c->b, LLVMIntSLT, n, zero, "");
+    if (tn == ODIN_U64) { /* a huge unsigned exponent */
+        n = LLVMBuildSelect(c->b, neg, odin_i64(c, INT64_MAX), n, "");
+        neg = LLVMConstInt(c->t_i1, 0, 0);
+    }
+    LLVMValueRef r = one, base = a;
+    for (int bit = 0; bit < 63; bit++) {
+        LLVMValueRef set = LLVMBuildICmp(c->b, LLVMIntNE, LLVMBuildAnd(c->b, LLVMBuildLShr(c->b, n, odin_i64(c, bit), ""), one, ""), zero, "");
+        r = LLVMBuildSelect(c->b, set, LLVMBuildMul(c->b, r, base, ""), r, "");
+        base = LLVMBuildMul(c->b, base, base, "");
+    }
+    LLVMValueRef odd = LLVMBuildICmp(c->b, LLVMIntNE, LLVMBuildAnd(c->b, n, one, ""), zero, "");
+    LLVMValueRef m1 = odin_i64(c, -1);
+    LLVMValueRef negr = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, a, one, ""), one,
+                        LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, a, m1, ""),
+                                        LLVMBuildSelect(c->b, odd, m1, one, ""), zero, ""), "");
+    r = LLVMBuildSelect(c->b, neg, negr, r, "");
+    return out == c->t_i64 ? r : LLVMBuildTrunc(c->b, r, out, "");
+}
+
 static LLVMValueRef l_pow(odin_lower_ctx *c, const odin_node *n, LLVMValueRef *a, int na) {
+    odin_dtype ta = in_dtype(c, n, 0), tb = in_dtype(c, n, 1);
+    /* integer bases take integer exponents (odin_elem_fusable turns float ones down) */
+    if (ta != ODIN_F32) return int_pow(c, a[0], ta, a[1], tb);
+    if (tb != ODIN_F32) a[1] = odin_convert(c, a[1], tb, ODIN_F32);
     /* x^y = exp(y log|x|), sign for odd integer y; exact for y == 2 via the common case */
     LLVMValueRef ax = intrinsic1(c, "llvm.fabs", a[0]);
     LLVMValueRef y = odin_math_exp(c, LLVMBuildFMul(c->b, a[1], odin_math_log(c, ax), ""));
@@ -248,7 +281,7 @@ const odin_lowering odin_lowerings_elementwise[] = {
     {"Reciprocal", NULL, l_reciprocal, false}, {"Softsign", NULL, l_softsign, false},
     {"Identity", NULL, l_identity, true}, {"Gelu", NULL, l_gelu, false},
     {"Elu", NULL, l_elu, false}, {"HardSigmoid", NULL, l_hardsigmoid, false},
-    {"HardSwish", NULL, l_hardswish, false}, {"Pow", NULL, l_pow, false},
+    {"HardSwish", NULL, l_hardswish, false}, {"Pow", NULL, l_pow, true},
     {"Equal", NULL, l_equal, true}, {"Less", NULL, l_less, true},
     {"Greater", NULL, l_greater, true}, {"LessOrEqual", NULL, l_less_eq, true},
     {"GreaterOrEqual", NULL, l_greater_eq, true}, {"Not", NULL, l_not, true},
@@ -262,7 +295,7 @@ static bool elem_dtype_ok(odin_dtype t, bool any_dtype) {
     if (t == ODIN_F32) return true;
     if (!any_dtype) return false;
     return t == ODIN_I8 || t == ODIN_U8 || t == ODIN_I16 || t == ODIN_I32 || t == ODIN_I64 ||
-           t == ODIN_U16 || t == ODIN_U32 || t == ODIN_BOOL;
+           t == ODIN_U16 || t == ODIN_U32 || t == ODIN_U64 || t == ODIN_BOOL;
 }
 
 bool odin_elem_fusable(const odin_graph *g, int ni) {
@@ -276,6 +309,13 @@ bool odin_elem_fusable(const odin_graph *g, int ni) {
         if (!cond && !elem_dtype_ok(t, l->any_dtype)) return false;
     }
     if (!elem_dtype_ok(g->tensors[n->outputs[0]].dtype, l->any_dtype)) return false;
+    /* Pow: f32 bases with any exponent, int32 / int64 bases with integer exponents only
+     * (a float exponent of an integer base keeps the eval's exact double pow) */
+    if (!strcmp(n->op, "Pow") && n->n_inputs == 2 && n->inputs[0] >= 0 && n->inputs[1] >= 0) {
+        odin_dtype ta = g->tensors[n->inputs[0]].dtype, tb = g->tensors[n->inputs[1]].dtype;
+        if (ta != ODIN_F32 && (!(ta == ODIN_I32 || ta == ODIN_I64) || !odin_dtype_is_int(tb) || tb == ODIN_BOOL))
+            return false;
+    }
     /* Clip before opset 11 reads attributes; from 11 its bounds are inputs (handled) */
     return true;
 }

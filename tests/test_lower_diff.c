@@ -61,6 +61,10 @@ static const ew_spec ew_specs[] = {
     {"Gelu", 1, ODIN_F32, 0, 2e-6}, {"Elu", 1, ODIN_F32, 0, 2e-6},
     {"HardSigmoid", 1, ODIN_F32, 0, 2e-7}, {"HardSwish", 1, ODIN_F32, 0, 2e-7},
     {"Pow", 2, ODIN_F32, 0, 1e-5},
+    /* integer powers are exact (by squaring, wrapping); integer exponents of f32 bases */
+    {"Pow", 2, ODIN_I32, ODIN_I32, 0, -6, 12}, {"Pow", 2, ODIN_I64, ODIN_I64, 0, -4, 40},
+    {"Pow", 2, ODIN_I64, ODIN_U64, 0, 0, 30},
+    {"Pow", 2, ODIN_F32, ODIN_I64, 1e-5, -6, 6}, {"Pow", 2, ODIN_F32, ODIN_U32, 1e-5, 0, 9},
     {"Equal", 2, ODIN_F32, 0, 0, 0, 0, A_NONE, true}, {"Equal", 2, ODIN_I32, 0, 0, -3, 3},
     {"Less", 2, ODIN_F32, 0, 0, 0, 0, A_NONE, true}, {"Less", 2, ODIN_U16, 0, 0, 0, 5},
     {"Greater", 2, ODIN_F32, 0, 0, 0, 0, A_NONE, true},
