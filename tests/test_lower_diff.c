@@ -455,6 +455,35 @@ static void run_cast_wide(const char *op) {
         }
 }
 
+/* NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss: scores [2,5,n] (and [n,5]),
+ * targets in [0,5) with ignore_index 1 in some cases, class weights, each reduction, f32
+ * and f64, the log_prob output. The softmax's exp / log come from the f32 mathlib. */
+static void run_loss(const char *op) {
+    bool sce = !strcmp(op, "SoftmaxCrossEntropyLoss");
+    static const char *const reds[3] = {"none", "sum", "mean"};
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 6; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("loss");
+            odin_dtype t = v == 4 ? ODIN_F64 : ODIN_F32;
+            bool flat = v == 5;
+            int64_t xd[3] = {2, 5, n}, td[2] = {2, n}, fxd[2] = {n, 5}, fd[1] = {n}, five = 5;
+            int ins[3] = {odin_input(g, "x", t, flat ? 2 : 3, flat ? fxd : xd),
+                          odin_input(g, "target", v & 1 ? ODIN_I32 : ODIN_I64, flat ? 1 : 2, flat ? fd : td), -2};
+            int n_in = 2;
+            if (v == 2 || v == 3) {
+                ins[2] = odin_input(g, "w", t, 1, &five);
+                n_in = 3;
+            }
+            odin_attr a[2] = {ODIN_ATTR_S("reduction", reds[v % 3]), ODIN_ATTR_I("ignore_index", 1)};
+            int outs[2], n_out = sce && v % 2 == 0 ? 2 : 1;
+            odin_build(g, op, ins, n_in, a, v >= 3 ? 2 : 1, n_out, outs);
+            for (int i = 0; i < n_out; i++) odin_output(g, outs[i], i ? "log_prob" : "loss");
+            check_opts o = opts(sce ? 2e-6 : 0, 0, 5);
+            CHECK_GRAPH(g, o, "%s %s %s v%d n=%lld", op, odin_dtype_name(t), reds[v % 3], v, (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -471,6 +500,7 @@ static const lower_spec specs[] = {
     {"Resize", run_resize},         {"Upsample", run_upsample},
     {"Pad", run_pad_modes},         {"Dropout", run_dropout},
     {"Cast", run_cast_wide},        {"CastLike", run_cast_wide},
+    {"NegativeLogLikelihoodLoss", run_loss}, {"SoftmaxCrossEntropyLoss", run_loss},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
