@@ -484,6 +484,27 @@ static void run_loss(const char *op) {
         }
 }
 
+/* ReduceLogSumExp over several axis sets, keepdims on and off, f32 and f64, with large
+ * values (the max shift keeps exp from overflowing). */
+static void run_logsumexp(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 5; v++) {
+            odin_graph *g = odin_graph_new("lse");
+            int64_t xd[3] = {2, 3, sizes[k]};
+            odin_dtype t = v & 1 ? ODIN_F64 : ODIN_F32;
+            int x = odin_input(g, "x", t, 3, xd);
+            if (v == 4) x = odin_mul(g, x, odin_scalar_f32(g, "big", 100.0f));
+            static const int64_t axes[5][2] = {{2, 0}, {1, 0}, {0, 2}, {-1, -3}, {1, 2}};
+            static const int n_axes[5] = {1, 1, 2, 2, 2};
+            int64_t na = n_axes[v];
+            int ins[2] = {x, odin_constant_i64(g, "axes", 1, &na, axes[v])};
+            odin_attr a = ODIN_ATTR_I("keepdims", v != 2);
+            odin_output(g, odin_build(g, op, ins, 2, &a, 1, 1, NULL), "y");
+            check_opts o = opts(2e-6, 0, 0);
+            CHECK_GRAPH(g, o, "ReduceLogSumExp %s v%d n=%lld", odin_dtype_name(t), v, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -501,6 +522,7 @@ static const lower_spec specs[] = {
     {"Pad", run_pad_modes},         {"Dropout", run_dropout},
     {"Cast", run_cast_wide},        {"CastLike", run_cast_wide},
     {"NegativeLogLikelihoodLoss", run_loss}, {"SoftmaxCrossEntropyLoss", run_loss},
+    {"ReduceLogSumExp", run_logsumexp},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
