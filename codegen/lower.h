@@ -95,6 +95,7 @@ extern const odin_lowering odin_lowerings_norm[];
 extern const odin_lowering odin_lowerings_lm[];
 extern const odin_lowering odin_lowerings_misc[];
 extern const odin_lowering odin_lowerings_misc_elem[];
+extern const odin_lowering odin_lowerings_quant[];
 extern const odin_lowering odin_lowerings_logsumexp[];
 extern const odin_lowering odin_lowerings_loss[];
 extern const odin_lowering odin_lowerings_resize[];

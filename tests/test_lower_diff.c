@@ -505,6 +505,40 @@ static void run_logsumexp(const char *op) {
         }
 }
 
+/* QuantizeLinear / DequantizeLinear: per-tensor, per-axis and blocked scales, each
+ * quantized dtype, with and without a zero point; DynamicQuantizeLinear. */
+static void run_quant(const char *op) {
+    static const odin_dtype qt[4] = {ODIN_U8, ODIN_I8, ODIN_I16, ODIN_U16};
+    bool dyn = !strcmp(op, "DynamicQuantizeLinear"), quant = !strcmp(op, "QuantizeLinear");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < (dyn ? 1 : 6); v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("quant");
+            int64_t xd[3] = {2, 3, n};
+            if (dyn) {
+                int x = odin_input(g, "x", ODIN_F32, 3, xd), outs[3];
+                odin_build(g, op, &x, 1, NULL, 0, 3, outs);
+                odin_output(g, outs[0], "y"), odin_output(g, outs[1], "scale"), odin_output(g, outs[2], "zp");
+                check_opts o = opts(0, 0, 0);
+                CHECK_GRAPH(g, o, "DynamicQuantizeLinear n=%lld", (long long)n);
+                continue;
+            }
+            odin_dtype t = qt[v % 4];
+            int mode = v % 3; /* 0 per-tensor, 1 per-axis (axis 1), 2 blocked (axis 2, block 4) */
+            int64_t sd[3] = {2, 3, (n + 3) / 4}, three = 3;
+            int srank = mode == 0 ? 0 : mode == 1 ? 1 : 3;
+            const int64_t *sdims = mode == 1 ? &three : sd;
+            int x = odin_input(g, "x", quant ? ODIN_F32 : t, 3, xd);
+            int sc = odin_input(g, "scale", ODIN_F32, srank, sdims);
+            int ins[3] = {x, sc, odin_input(g, "zp", t, srank, sdims)};
+            int n_in = v == 4 && quant ? 2 : 3; /* no zero point: uint8 */
+            odin_attr a[2] = {ODIN_ATTR_I("axis", mode == 2 ? 2 : 1), ODIN_ATTR_I("block_size", mode == 2 ? 4 : 0)};
+            odin_output(g, odin_build(g, op, ins, n_in, a, 2, 1, NULL), "y");
+            check_opts o = opts(0, 0, 100);
+            CHECK_GRAPH(g, o, "%s %s mode %d n=%lld", op, odin_dtype_name(t), mode, (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -523,6 +557,8 @@ static const lower_spec specs[] = {
     {"Cast", run_cast_wide},        {"CastLike", run_cast_wide},
     {"NegativeLogLikelihoodLoss", run_loss}, {"SoftmaxCrossEntropyLoss", run_loss},
     {"ReduceLogSumExp", run_logsumexp},
+    {"QuantizeLinear", run_quant},  {"DequantizeLinear", run_quant},
+    {"DynamicQuantizeLinear", run_quant},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
