@@ -600,6 +600,20 @@ static odin_status convt_eval(odin_op_ctx *ctx) {
     return st;
 }
 
+odin_status odin_convtranspose_geometry(const odin_graph *gr, int node, odin_conv_geom *g) {
+    const odin_node *n = &gr->nodes[node];
+    if (n->n_inputs < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)
+        return odin_errorf("ConvTranspose needs an input and a weight");
+    odin_value in[2] = {odin_tensor_value(gr, n->inputs[0]), odin_tensor_value(gr, n->inputs[1])};
+    odin_op_ctx ctx = {.node = n, .opset = gr->opset, .n_in = 2, .n_out = 1, .in = in};
+    int rank;
+    int64_t dims[ODIN_MAX_RANK];
+    ODIN_TRY(convt_geometry(&ctx, g, &rank, dims));
+    for (int i = 0; i < g->nsp; i++)
+        if (g->in[i] < 0 || g->out[i] < 0) return odin_errorf("shapes are not static");
+    return ODIN_OK;
+}
+
 static const odin_attr_schema convt_attrs[] = {
     {"auto_pad", ODIN_ATTR_STRING, false, 0, 0, "NOTSET"},
     {"dilations", ODIN_ATTR_INTS, false, 0, 0, NULL},

@@ -539,6 +539,40 @@ static void run_quant(const char *op) {
         }
 }
 
+/* ConvTranspose: 1-D and 2-D, strides, dilations, pads, output_padding, output_shape,
+ * groups and bias, f32 and f64; the innermost spatial extent takes the odd sizes. */
+static void run_convtranspose(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 5; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("convt");
+            odin_dtype t = v == 3 ? ODIN_F64 : ODIN_F32;
+            int two_d = v != 1, groups = v == 2 ? 2 : 1;
+            int64_t C = 4, Mg = 3;
+            int64_t xd[4] = {2, C, 3, n}, xd1[3] = {2, C, n};
+            int64_t wd[4] = {C, Mg, 3, 2}, wd1[3] = {C, Mg, 3}, bd = Mg * groups;
+            int ins[3] = {odin_input(g, "x", t, two_d ? 4 : 3, two_d ? xd : xd1),
+                          odin_input(g, "w", t, two_d ? 4 : 3, two_d ? wd : wd1),
+                          odin_input(g, "b", t, 1, &bd)};
+            int64_t strides[2] = {2, v == 4 ? 1 : 3}, dil[2] = {1, v == 2 ? 2 : 1};
+            int64_t pads[4] = {1, 0, 0, v == 0 ? 1 : 0}, opad[2] = {1, v == 0 ? 1 : 0};
+            int64_t oshape[2] = {7, 2 * n + 1}, p1[2] = {pads[1], pads[3]};
+            odin_attr a[6];
+            int na = 0, nsp = two_d ? 2 : 1;
+            a[na++] = ODIN_ATTR_INTS("strides", two_d ? strides : strides + 1, nsp);
+            a[na++] = ODIN_ATTR_INTS("dilations", two_d ? dil : dil + 1, nsp);
+            a[na++] = ODIN_ATTR_I("group", groups);
+            if (v == 4) a[na++] = ODIN_ATTR_INTS("output_shape", oshape, 2);
+            else {
+                a[na++] = ODIN_ATTR_INTS("pads", two_d ? pads : p1, 2 * nsp);
+                a[na++] = ODIN_ATTR_INTS("output_padding", two_d ? opad : opad + 1, nsp);
+            }
+            odin_output(g, odin_build(g, op, ins, v == 1 ? 2 : 3, a, na, 1, NULL), "y");
+            check_opts o = opts(1e-6, 0, 0);
+            CHECK_GRAPH(g, o, "ConvTranspose v%d %s n=%lld", v, odin_dtype_name(t), (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -559,6 +593,7 @@ static const lower_spec specs[] = {
     {"ReduceLogSumExp", run_logsumexp},
     {"QuantizeLinear", run_quant},  {"DequantizeLinear", run_quant},
     {"DynamicQuantizeLinear", run_quant},
+    {"ConvTranspose", run_convtranspose},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
