@@ -101,6 +101,7 @@ extern const odin_lowering odin_lowerings_loss[];
 extern const odin_lowering odin_lowerings_resize[];
 extern const odin_lowering odin_lowerings_dropout[];
 extern const odin_lowering odin_lowerings_convtranspose[];
+extern const odin_lowering odin_lowerings_rnn[];
 
 /* Address of tensor t in the current function: the slot parameter holding it; NULL when
  * t is not materialized (internal to a fused group) or not one of the group's tensors. */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "op.h"
+#include "rnn.h"
 #include "shape_util.h"
 
 typedef enum { KIND_RNN, KIND_GRU, KIND_LSTM } rnn_kind;
@@ -22,6 +22,9 @@ typedef enum {
     ACT_RELU, ACT_TANH, ACT_SIGMOID, ACT_AFFINE, ACT_LEAKY_RELU, ACT_THRESHOLDED_RELU,
     ACT_SCALED_TANH, ACT_HARD_SIGMOID, ACT_ELU, ACT_SOFTSIGN, ACT_SOFTPLUS
 } act_fn;
+/* ops/rnn.h lists the same functions in the same order */
+_Static_assert((int)ACT_SOFTPLUS == (int)ODIN_RNN_ACT_SOFTPLUS && (int)ACT_ELU == (int)ODIN_RNN_ACT_ELU,
+               "act_fn and odin_rnn_act_fn differ");
 
 typedef struct act {
     act_fn fn;
@@ -401,6 +404,31 @@ static odin_status lstm_infer(odin_op_ctx *ctx) { return rnn_infer_kind(ctx, KIN
 static odin_status rnn_eval(odin_op_ctx *ctx) { return rnn_eval_kind(ctx, KIND_RNN); }
 static odin_status gru_eval(odin_op_ctx *ctx) { return rnn_eval_kind(ctx, KIND_GRU); }
 static odin_status lstm_eval(odin_op_ctx *ctx) { return rnn_eval_kind(ctx, KIND_LSTM); }
+
+odin_status odin_rnn_info_of_node(const odin_graph *g, int node, odin_rnn_info *info) {
+    const odin_node *n = &g->nodes[node];
+    rnn_kind kind = !strcmp(n->op, "RNN") ? KIND_RNN : !strcmp(n->op, "GRU") ? KIND_GRU : KIND_LSTM;
+    if (n->n_inputs < 3 || n->n_inputs > 8) return odin_errorf("unexpected inputs");
+    odin_value in[8];
+    for (int i = 0; i < n->n_inputs; i++)
+        in[i] = n->inputs[i] < 0 ? (odin_value){.dtype = ODIN_UNDEFINED, .rank = -1}
+                                 : odin_tensor_value(g, n->inputs[i]);
+    odin_op_ctx ctx = {.node = n, .opset = g->opset, .n_in = n->n_inputs, .n_out = n->n_outputs, .in = in};
+    rnn_cfg c;
+    ODIN_TRY(rnn_config(&ctx, kind, &c));
+    if (c.seq < 0 || c.batch < 0 || c.input < 0 || c.hid < 0) return odin_errorf("shapes are not static");
+    memset(info, 0, sizeof *info);
+    info->kind = (int)kind;
+    info->gates = c.gates, info->n_acts = c.n_acts, info->dirs = c.dirs, info->layout = c.layout;
+    info->reverse_only = c.reverse_only, info->linear_before_reset = c.lbr;
+    info->input_forget = c.input_forget, info->has_clip = c.has_clip, info->clip = c.clip;
+    info->seq = c.seq, info->batch = c.batch, info->input = c.input, info->hidden = c.hid;
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < 3; i++)
+            info->acts[d][i] = (odin_rnn_act){(odin_rnn_act_fn)c.acts[d][i].fn, c.acts[d][i].alpha,
+                                              c.acts[d][i].beta};
+    return ODIN_OK;
+}
 
 #define COMMON_ATTRS                                                                       \
     {"activation_alpha", ODIN_ATTR_FLOATS, false}, {"activation_beta", ODIN_ATTR_FLOATS, false}, \

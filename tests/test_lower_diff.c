@@ -573,6 +573,52 @@ static void run_convtranspose(const char *op) {
         }
 }
 
+/* RNN / GRU / LSTM: hidden size takes the odd sizes; seq 3, batch 2, input 5; forward,
+ * reverse and bidirectional, layout 1, sequence_lens, initial states, peepholes, clip,
+ * linear_before_reset, input_forget and non-default activations. */
+static void run_rnn(const char *op) {
+    int kind = !strcmp(op, "RNN") ? 0 : !strcmp(op, "GRU") ? 1 : 2;
+    int64_t G = kind == 0 ? 1 : kind == 1 ? 3 : 4;
+    static const char *const dirs[3] = {"forward", "reverse", "bidirectional"};
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            int64_t H = sizes[k] > 33 ? 33 : sizes[k], S = 3, N = 2, I = 5;
+            if (v == 3 && sizes[k] == 130) H = 130;
+            int D = v == 2 ? 2 : 1, layout = v == 1;
+            odin_graph *g = odin_graph_new("rnn");
+            int64_t xd[3] = {layout ? N : S, layout ? S : N, I}, wd[3] = {D, G * H, I}, rd[3] = {D, G * H, H};
+            int64_t bd[2] = {D, 2 * G * H}, sd[3] = {layout ? N : D, layout ? D : N, H}, pd[2] = {D, 3 * H};
+            int ins[8] = {odin_input(g, "x", ODIN_F32, 3, xd), odin_input(g, "w", ODIN_F32, 3, wd),
+                          odin_input(g, "r", ODIN_F32, 3, rd), -2, -2, -2, -2, -2};
+            int n_in = 3;
+            if (v != 3) ins[3] = odin_input(g, "b", ODIN_F32, 2, bd), n_in = 4;
+            if (v == 1 || v == 2) ins[4] = odin_input(g, "lens", ODIN_I32, 1, &N), n_in = 5;
+            if (v >= 1) ins[5] = odin_input(g, "h0", ODIN_F32, 3, sd), n_in = 6;
+            if (kind == 2 && v >= 1) ins[6] = odin_input(g, "c0", ODIN_F32, 3, sd), n_in = 7;
+            if (kind == 2 && v == 2) ins[7] = odin_input(g, "p", ODIN_F32, 2, pd), n_in = 8;
+            odin_attr a[6];
+            int na = 0;
+            a[na++] = ODIN_ATTR_I("hidden_size", H);
+            a[na++] = ODIN_ATTR_S("direction", dirs[v < 3 ? v : 0]);
+            a[na++] = ODIN_ATTR_I("layout", layout);
+            if (v == 2) a[na++] = ODIN_ATTR_F("clip", 1.5f);
+            if (v == 1 && kind == 1) a[na++] = ODIN_ATTR_I("linear_before_reset", 1);
+            if (v == 3 && kind == 2) a[na++] = ODIN_ATTR_I("input_forget", 1);
+            static const char *acts3[3] = {"HardSigmoid", "LeakyRelu", "Softsign"};
+            static const char *acts1[1] = {"Relu"};
+            if (v == 3) a[na++] = (odin_attr){.name = "activations", .kind = ODIN_ATTR_STRINGS,
+                                              .strings = kind == 0 ? acts1 : acts3,
+                                              .count = kind == 0 ? 1 : kind == 1 ? 2 : 3};
+            int outs[3], n_out = kind == 2 ? 3 : 2;
+            odin_build(g, op, ins, n_in, a, na, n_out, outs);
+            for (int i = 0; i < n_out; i++) odin_output(g, outs[i], i == 0 ? "y" : i == 1 ? "yh" : "yc");
+            /* f32 gate sums against the eval's doubles; the unbounded LeakyRelu state of v3
+             * grows over the steps, and its rounding with it */
+            check_opts o = opts(v == 3 ? 3e-4 : 5e-5, 0, 4); /* sequence lengths 0..3 */
+            CHECK_GRAPH(g, o, "%s v%d H=%lld", op, v, (long long)H);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -594,6 +640,7 @@ static const lower_spec specs[] = {
     {"QuantizeLinear", run_quant},  {"DequantizeLinear", run_quant},
     {"DynamicQuantizeLinear", run_quant},
     {"ConvTranspose", run_convtranspose},
+    {"RNN", run_rnn},               {"GRU", run_rnn},               {"LSTM", run_rnn},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
