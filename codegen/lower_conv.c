@@ -4,7 +4,10 @@
  *  - one input channel per group (depthwise, channel multipliers): a direct kernel per
  *    output plane, vectorized over the output row, taps unrolled at compile time;
  *  - everything else: implicit GEMM (W as A, an im2col panel of X gathered per block as B),
- *    with the bias folded into the micro-kernel's epilogue. */
+ *    with the bias folded into the micro-kernel's epilogue.
+ * ai.odin FusedConv (passes/fuse_conv.c) adds a residual and a clamp to every form's
+ * epilogue. */
+#include <math.h>
 #include <string.h>
 
 #include "irgen.h"
@@ -14,6 +17,8 @@ typedef struct conv_info {
     odin_conv_geom g3;
     int64_t N, C, M, G, Cg, Mg, KS, IS, OS;
     bool has_bias;
+    int r_arg;            /* FusedConv: residual input (-1 none) */
+    float act_lo, act_hi; /* FusedConv: clamp bounds (infinite: none) */
 } conv_info;
 
 static odin_status conv_read(const odin_graph *gr, int node, conv_info *ci) {
@@ -40,6 +45,10 @@ static odin_status conv_read(const odin_graph *gr, int node, conv_info *ci) {
     ci->IS = g3->in[0] * g3->in[1] * g3->in[2];
     ci->OS = g3->out[0] * g3->out[1] * g3->out[2];
     ci->has_bias = n->n_inputs > 2 && n->inputs[2] >= 0;
+    bool fused = !strcmp(n->op, "FusedConv");
+    ci->r_arg = fused && n->n_inputs > 3 && n->inputs[3] >= 0 ? 3 : -1;
+    ci->act_lo = fused ? odin_attr_f(n, "act_min") : -INFINITY;
+    ci->act_hi = fused ? odin_attr_f(n, "act_max") : INFINITY;
     return ODIN_OK;
 }
 
@@ -167,6 +176,26 @@ static odin_status dw_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, 
     LLVMPositionBuilderAtEnd(c->b, skip);
     odin_loop_end(c, &lh);
     odin_loop_end(c, &ld);
+    if (ci->r_arg >= 0 || ci->act_lo > -INFINITY || ci->act_hi < INFINITY) {
+        /* FusedConv epilogue on the finished row: + residual, clamp */
+        LLVMValueRef rrow = ci->r_arg >= 0 ? odin_gep(c, c->t_f32, c->in[ci->r_arg],
+                                                      LLVMBuildNSWAdd(c->b, odin_mul_i64(c, pl, ci->OS), odin_mul_i64(c, r, OW), ""))
+                                           : NULL;
+        odin_loop le;
+        LLVMValueRef ow = odin_loop_begin(c, &le, odin_i64(c, 0), odin_i64(c, OW), 1, "epi");
+        LLVMValueRef v = odin_load(c, c->t_f32, yrow, ow);
+        if (rrow) v = LLVMBuildFAdd(c->b, v, odin_load(c, c->t_f32, rrow, ow), "");
+        if (ci->act_lo > -INFINITY) {
+            LLVMValueRef l = odin_f32c(c, ci->act_lo);
+            v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, v, l, ""), l, v, "");
+        }
+        if (ci->act_hi < INFINITY) {
+            LLVMValueRef h = odin_f32c(c, ci->act_hi);
+            v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, v, h, ""), h, v, "");
+        }
+        odin_store(c, v, yrow, ow);
+        odin_loop_end(c, &le);
+    }
     odin_loop_end(c, &lr);
     odin_loop_end(c, &lp);
     return ODIN_OK;
@@ -206,6 +235,9 @@ static odin_status lower_conv(odin_lower_ctx *c) {
         s.c_bs[0] = 0;
         s.c_bs[1] = ci.Mg;
     }
+    s.r_arg = ci.r_arg;
+    s.act_lo = ci.act_lo;
+    s.act_hi = ci.act_hi;
     if (pointwise) {
         s.b_sk = ci.IS;
         s.b_sj = 1;
@@ -217,5 +249,6 @@ static odin_status lower_conv(odin_lower_ctx *c) {
 
 const odin_lowering odin_lowerings_conv[] = {
     {"Conv", lower_conv, NULL, false, conv_accepts},
+    {"ai.odin::FusedConv", lower_conv, NULL, false, conv_accepts},
     {NULL, NULL, NULL, false, NULL},
 };

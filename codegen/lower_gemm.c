@@ -10,6 +10,7 @@
  * compile-time variants of the same micro-kernel (masked stores on the last vector). */
 #include "lower_gemm.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@ odin_gemm_spec odin_gemm_spec_init(int64_t M, int64_t N, int64_t K) {
     s.N = N;
     s.K = K;
     s.c_arg = -1;
+    s.r_arg = -1;
+    s.act_lo = -INFINITY;
+    s.act_hi = INFINITY;
     s.alpha = s.beta = 1.0f;
     s.a_si = K;
     s.a_sk = 1;
@@ -117,6 +121,22 @@ static void vstore(odin_lower_ctx *c, LLVMValueRef v, LLVMValueRef p, int lanes)
 static LLVMValueRef fma3(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef acc) {
     LLVMValueRef args[3] = {a, b, acc};
     return odin_intrinsic(c, "llvm.fmuladd", LLVMTypeOf(a), args, 3);
+}
+
+/* max(v, lo) then min(v, hi) by compare-and-select, so NaN passes through (as Relu/Clip
+ * do); an infinite bound emits nothing. */
+static LLVMValueRef clamp_vec(odin_lower_ctx *c, LLVMValueRef v, float lo, float hi) {
+    LLVMTypeRef t = LLVMTypeOf(v);
+    bool vec = LLVMGetTypeKind(t) == LLVMVectorTypeKind;
+    if (lo > -INFINITY) {
+        LLVMValueRef l = vec ? splat(c, t, odin_f32c(c, lo)) : odin_f32c(c, lo);
+        v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, v, l, ""), l, v, "");
+    }
+    if (hi < INFINITY) {
+        LLVMValueRef h = vec ? splat(c, t, odin_f32c(c, hi)) : odin_f32c(c, hi);
+        v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, v, h, ""), h, v, "");
+    }
+    return v;
 }
 
 /* if (cond) { ... } : returns the join block; close with if_end. */
@@ -234,10 +254,11 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
     const odin_gemm_spec *s = p->s;
     char name[160];
     snprintf(name, sizeof name, "%s.mk%dx%d_%d", LLVMGetValueName(c->fn), mr, nv, last_lanes);
-    LLVMTypeRef params[6] = {c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr, c->t_i64, c->t_i32};
-    odin_lower_ctx f = sub_function(c, name, params, 6);
+    LLVMTypeRef params[7] = {c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr, c->t_i64, c->t_i32, c->t_ptr};
+    odin_lower_ctx f = sub_function(c, name, params, 7);
     LLVMValueRef a = LLVMGetParam(f.fn, 0), b = LLVMGetParam(f.fn, 1), y = LLVMGetParam(f.fn, 2),
-                 cp = LLVMGetParam(f.fn, 3), kc = LLVMGetParam(f.fn, 4), flags = LLVMGetParam(f.fn, 5);
+                 cp = LLVMGetParam(f.fn, 3), kc = LLVMGetParam(f.fn, 4), flags = LLVMGetParam(f.fn, 5),
+                 rp = LLVMGetParam(f.fn, 6);
     for (int i = 0; i < 4; i++) LLVMAddAttributeAtIndex(f.fn, (LLVMAttributeIndex)(1 + i), LLVMCreateEnumAttribute(c->c, LLVMGetEnumAttributeKindForName("noalias", 7), 0));
     LLVMTypeRef vt = p->vt;
     LLVMBasicBlockRef entry = LLVMGetInsertBlock(f.b);
@@ -277,8 +298,8 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
                                        LLVMConstInt(c->t_i32, 0, 0), "");
     LLVMValueRef last = LLVMBuildICmp(f.b, LLVMIntNE, LLVMBuildAnd(f.b, flags, two, ""),
                                       LLVMConstInt(c->t_i32, 0, 0), "");
-    bool has_c = s->c_arg >= 0;
-    bool epilogue = s->alpha != 1.0f || has_c;
+    bool has_c = s->c_arg >= 0, has_r = s->r_arg >= 0;
+    bool epilogue = s->alpha != 1.0f || has_c || has_r || s->act_lo > -INFINITY || s->act_hi < INFINITY;
     for (int r = 0; r < mr; r++) {
         LLVMValueRef cs = NULL;
         if (has_c && s->c_sj == 0) {
@@ -303,6 +324,9 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
                     }
                     e = LLVMBuildFAdd(f.b, e, cv, "");
                 }
+                if (has_r)
+                    e = LLVMBuildFAdd(f.b, e, vload(&f, vt, fptr(&f, rp, odin_i64(&f, r * s->y_si + v * p->VL)), lanes), "");
+                e = clamp_vec(&f, e, s->act_lo, s->act_hi);
                 x = LLVMBuildSelect(f.b, last, e, x, "");
             }
             vstore(&f, x, yp, lanes);
@@ -410,30 +434,30 @@ static void pack_conv(odin_lower_ctx *c, const gemm_plan *p, LLVMValueRef buf, L
 }
 
 typedef struct tile_args {
-    LLVMValueRef a, y, cp, buf, kc, flags, nc;
+    LLVMValueRef a, y, cp, rp, buf, kc, flags, nc;
 } tile_args;
 
 /* All column tiles of one MR-row (or tail) strip. */
 static void emit_strip(odin_lower_ctx *c, const gemm_plan *p, int rv, const tile_args *t) {
     const odin_gemm_spec *s = p->s;
-    LLVMTypeRef params[6] = {c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr, c->t_i64, c->t_i32};
-    LLVMTypeRef fty = LLVMFunctionType(c->t_void, params, 6, 0);
+    LLVMTypeRef params[7] = {c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr, c->t_i64, c->t_i32, c->t_ptr};
+    LLVMTypeRef fty = LLVMFunctionType(c->t_void, params, 7, 0);
     LLVMValueRef nfull = LLVMBuildSDiv(c->b, t->nc, odin_i64(c, p->NRW), "");
     odin_loop l;
     LLVMValueRef ti = odin_loop_begin(c, &l, odin_i64(c, 0), nfull, 1, "tile");
     LLVMValueRef jj = odin_mul_i64(c, ti, p->NRW);
-    LLVMValueRef args[6] = {t->a, panel_col(c, p, t->buf, jj), fptr(c, t->y, jj),
+    LLVMValueRef args[7] = {t->a, panel_col(c, p, t->buf, jj), fptr(c, t->y, jj),
                             t->cp ? fptr(c, t->cp, odin_mul_i64(c, jj, s->c_sj)) : LLVMConstNull(c->t_ptr),
-                            t->kc, t->flags};
-    LLVMBuildCall2(c->b, fty, p->mk[rv][0], args, 6, "");
+                            t->kc, t->flags, t->rp ? fptr(c, t->rp, jj) : LLVMConstNull(c->t_ptr)};
+    LLVMBuildCall2(c->b, fty, p->mk[rv][0], args, 7, "");
     odin_loop_end(c, &l);
     if (p->mk[rv][1]) {
         LLVMValueRef jt = odin_mul_i64(c, nfull, p->NRW);
         LLVMBasicBlockRef join = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, jt, t->nc, ""));
-        LLVMValueRef a2[6] = {t->a, panel_col(c, p, t->buf, jt), fptr(c, t->y, jt),
+        LLVMValueRef a2[7] = {t->a, panel_col(c, p, t->buf, jt), fptr(c, t->y, jt),
                               t->cp ? fptr(c, t->cp, odin_mul_i64(c, jt, s->c_sj)) : LLVMConstNull(c->t_ptr),
-                              t->kc, t->flags};
-        LLVMBuildCall2(c->b, fty, p->mk[rv][1], a2, 6, "");
+                              t->kc, t->flags, t->rp ? fptr(c, t->rp, jt) : LLVMConstNull(c->t_ptr)};
+        LLVMBuildCall2(c->b, fty, p->mk[rv][1], a2, 7, "");
         if_end(c, join);
     }
 }
@@ -476,6 +500,7 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     LLVMValueRef ab = fptr(c, c->in[s->a_arg], off[0]);
     LLVMValueRef bb = fptr(c, c->in[s->b_arg], off[1]);
     LLVMValueRef yb = fptr(c, c->out[s->y_arg], add(c, off[3], j0));
+    LLVMValueRef rb = s->r_arg >= 0 ? fptr(c, c->in[s->r_arg], add(c, off[3], j0)) : NULL;
     LLVMValueRef cb = s->c_arg >= 0 ? fptr(c, c->in[s->c_arg], add(c, off[2], odin_mul_i64(c, j0, s->c_sj))) : NULL;
     LLVMValueRef ncpad = LLVMBuildAnd(c->b, odin_add_i64(c, nc, p->VL - 1), odin_i64(c, -(int64_t)p->VL), "");
 
@@ -506,6 +531,7 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     tile_args t = {.a = fptr(c, ab, add(c, odin_mul_i64(c, i, s->a_si), odin_mul_i64(c, k0, s->a_sk))),
                    .y = fptr(c, yb, odin_mul_i64(c, i, s->y_si)),
                    .cp = cb ? fptr(c, cb, odin_mul_i64(c, i, s->c_si)) : NULL,
+                   .rp = rb ? fptr(c, rb, odin_mul_i64(c, i, s->y_si)) : NULL,
                    .buf = kbuf, .kc = kc, .flags = flags, .nc = nc};
     emit_strip(c, p, 0, &t);
     odin_loop_end(c, &lr);
@@ -515,6 +541,7 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
         t2.a = fptr(c, ab, add(c, odin_mul_i64(c, full_end, s->a_si), odin_mul_i64(c, k0, s->a_sk)));
         t2.y = fptr(c, yb, odin_mul_i64(c, full_end, s->y_si));
         t2.cp = cb ? fptr(c, cb, odin_mul_i64(c, full_end, s->c_si)) : NULL;
+        t2.rp = rb ? fptr(c, rb, odin_mul_i64(c, full_end, s->y_si)) : NULL;
         emit_strip(c, p, 1, &t2);
         if_end(c, join);
     }
@@ -743,7 +770,8 @@ odin_status odin_emit_gemm(odin_lower_ctx *c, const odin_gemm_spec *s) {
     int VL = odin_target_vector_floats(c->target);
     if (VL < 1) VL = 4;
     LLVMTypeRef vt = LLVMVectorType(c->t_f32, (unsigned)VL);
-    if (!s->conv && s->M == 1 && (s->b_sj == 1 || s->b_panel > 0) && s->N > 1) {
+    bool fused = s->r_arg >= 0 || s->act_lo > -INFINITY || s->act_hi < INFINITY;
+    if (!s->conv && !fused && s->M == 1 && (s->b_sj == 1 || s->b_panel > 0) && s->N > 1) {
         gemv_plan p = {.s = s, .VL = VL, .NV = 4, .vt = vt, .nbatch = nbatch};
         p.JW = (int64_t)p.NV * VL;
         if (s->b_panel > 0 && p.JW % s->b_panel) return odin_errorf("GEMV block %lld is not whole panels of %lld", (long long)p.JW, (long long)s->b_panel);
@@ -751,7 +779,7 @@ odin_status odin_emit_gemm(odin_lower_ctx *c, const odin_gemm_spec *s) {
         return odin_parallel_range(c, nbatch * p.n_jb, 1, gemv_body, &p);
     }
     bool dot_m1 = s->M == 1 && s->b_sk == 1, dot_n1 = s->N == 1 && s->a_sk == 1;
-    if (!s->conv && s->b_panel <= 0 && (dot_m1 || dot_n1)) {
+    if (!s->conv && !fused && s->b_panel <= 0 && (dot_m1 || dot_n1)) {
         dot_plan p = {.s = s, .VL = VL, .R = 4, .vt = vt, .nbatch = nbatch, .rows_are_n = dot_m1};
         p.n_rows = dot_m1 ? s->N : s->M;
         p.n_rb = ceil_div64(p.n_rows, p.R);

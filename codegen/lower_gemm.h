@@ -33,9 +33,13 @@ typedef struct odin_gemm_spec {
      * columns, B(k,j) = B[(j / W) * K * W + k * W + j % W], zero-padded to whole panels;
      * b_sk/b_sj are then unused and the kernels read the panels in place. */
     int64_t b_panel;
+    /* Fused epilogue (Conv): Y = clamp(alpha AB + beta C + R, act_lo, act_hi), with R
+     * (r_arg: ctx->in index, -1 none) laid out like Y. */
+    int r_arg;
+    float act_lo, act_hi;
 } odin_gemm_spec;
 
-/* A spec with unit alpha/beta, no batch and no C. */
+/* A spec with unit alpha/beta, no batch, no C and no fused epilogue. */
 odin_gemm_spec odin_gemm_spec_init(int64_t M, int64_t N, int64_t K);
 
 /* Emit the whole GEMM (parallel over batch x row groups x column chunks). */

@@ -1,7 +1,10 @@
 /* ops/odin.c — op family 'odin': compiler-internal ops of domain ai.odin that passes
  * create (see ops/op.h for what an op definition holds). PackedMatMul is MatMul/Gemm with
  * a constant right operand stored in the GEMM micro-kernel's panel layout (passes/pack.c);
- * the compiled form lives in codegen/lower_matmul.c. */
+ * FusedConv is Conv with the elementwise chain that followed it (residual Add, Relu/Clip)
+ * applied before the store (passes/fuse_conv.c). Compiled forms: codegen/lower_matmul.c,
+ * codegen/lower_conv.c. */
+#include <math.h>
 #include <string.h>
 
 #include "op.h"
@@ -90,4 +93,65 @@ static const odin_op_def packed_matmul_def = {
     .infer = packed_infer, .eval = packed_eval,
     .doc = "MatMul/Gemm with a constant B in GEMM panel layout [ceil(N/W), K, W] (passes/pack.c)"};
 
-const odin_op_def *const odin_ops_odin[] = {&packed_matmul_def, NULL};
+/* ---- FusedConv(X, W, B?, R?) -> Y = clamp(Conv(X, W, B) + R, act_min, act_max) ----
+ * Conv's attributes and reference kernel; R (optional) has Y's shape. */
+
+static const odin_attr_schema fused_conv_attrs[] = {
+    {"auto_pad", ODIN_ATTR_STRING, false, 0, 0, "NOTSET"},
+    {"dilations", ODIN_ATTR_INTS, false, 0, 0, NULL},
+    {"group", ODIN_ATTR_INT, false, 1, 0, NULL},
+    {"kernel_shape", ODIN_ATTR_INTS, false, 0, 0, NULL},
+    {"pads", ODIN_ATTR_INTS, false, 0, 0, NULL},
+    {"strides", ODIN_ATTR_INTS, false, 0, 0, NULL},
+    {"act_min", ODIN_ATTR_FLOAT, false, 0, -INFINITY, NULL},
+    {"act_max", ODIN_ATTR_FLOAT, false, 0, INFINITY, NULL},
+    {NULL, 0, false, 0, 0, NULL}};
+
+/* ctx narrowed to Conv's inputs (X, W, B?), for Conv's own infer/eval. */
+static const odin_op_def *conv_def(odin_op_ctx *ctx, odin_op_ctx *conv) {
+    *conv = *ctx;
+    if (conv->n_in > 3) conv->n_in = 3;
+    return odin_op_find("Conv", "", 0);
+}
+
+static odin_status fused_conv_infer(odin_op_ctx *ctx) {
+    odin_op_ctx cc;
+    const odin_op_def *d = conv_def(ctx, &cc);
+    if (!d || !d->infer) return odin_errorf("FusedConv needs the Conv definition");
+    ODIN_TRY(d->infer(&cc));
+    if (ctx->out[0].dtype != ODIN_F32) return odin_errorf("FusedConv is float32 only");
+    if (odin_op_has_input(ctx, 3)) {
+        const odin_value *r = &ctx->in[3], *y = &ctx->out[0];
+        bool same = r->dtype == ODIN_F32 && r->rank == y->rank;
+        for (int i = 0; same && i < r->rank; i++) same = r->dims[i] == y->dims[i];
+        char sr[128], sy[128];
+        if (!same)
+            return odin_errorf("FusedConv residual has shape %s, expected the output's %s",
+                               odin_shape_str(r, sr, sizeof sr), odin_shape_str(y, sy, sizeof sy));
+    }
+    return ODIN_OK;
+}
+
+static odin_status fused_conv_eval(odin_op_ctx *ctx) {
+    ODIN_TRY(fused_conv_infer(ctx));
+    odin_op_ctx cc;
+    const odin_op_def *d = conv_def(ctx, &cc);
+    ODIN_TRY(d->eval(&cc));
+    float lo = odin_attr_f(ctx->node, "act_min"), hi = odin_attr_f(ctx->node, "act_max");
+    float *y = ctx->out[0].data;
+    const float *r = odin_op_has_input(ctx, 3) ? ctx->in[3].data : NULL;
+    int64_t n = odin_value_numel(&ctx->out[0]);
+    for (int64_t i = 0; i < n; i++) {
+        float v = r ? y[i] + r[i] : y[i];
+        y[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+    return ODIN_OK;
+}
+
+static const odin_op_def fused_conv_def = {
+    .name = "FusedConv", .domain = "ai.odin", .since_version = 1, .min_inputs = 2,
+    .max_inputs = 4, .min_outputs = 1, .max_outputs = 1, .attrs = fused_conv_attrs,
+    .infer = fused_conv_infer, .eval = fused_conv_eval,
+    .doc = "Conv + residual R + clamp to [act_min, act_max] (Relu/Clip) (passes/fuse_conv.c)"};
+
+const odin_op_def *const odin_ops_odin[] = {&packed_matmul_def, &fused_conv_def, NULL};

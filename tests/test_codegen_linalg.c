@@ -31,10 +31,11 @@ static void check_linalg(odin_graph *g, const char *what, bool expect_compiled) 
     CHECK(err <= o.tol, "%s: max rel err %g", what, err);
 }
 
-/* The weight-packing pass (passes/pack.c) on a graph whose B is a constant: the
- * reference outputs of the unpacked graph must match both the packed graph's interpreter
- * (PackedMatMul eval) and its compiled form. Takes ownership of g. */
-static void check_packed(odin_graph *g, const char *what) {
+/* A rewriting pass on g: the reference outputs of the graph as built must match both the
+ * rewritten graph's interpreter (the new op's eval) and its compiled form, and the rewrite
+ * must have made an `expect_op` node. full_o2 runs the whole -O2 pipeline, else only the
+ * weight-packing pass (passes/pack.c) and DCE. Takes ownership of g. */
+static void check_rewritten(odin_graph *g, const char *what, bool full_o2, const char *expect_op) {
     check_opts o = check_defaults();
     o.tol = 1e-4;
     odin_value in[4], ref[4], pref[4];
@@ -44,12 +45,20 @@ static void check_packed(odin_graph *g, const char *what) {
     odin_status_free(st);
     if (st) goto done_in;
     bool changed = false, dch = false;
-    st = odin_pass_pack(g, &changed);
-    if (!st) st = odin_pass_dce(g, &dch);
-    CHECK(!st && changed, "%s: pack pass: %s", what, st ? odin_status_message(st) : "no change");
+    if (full_o2) {
+        st = odin_run_passes(g, NULL);
+        changed = true;
+    } else {
+        st = odin_pass_pack(g, &changed);
+        if (!st) st = odin_pass_dce(g, &dch);
+    }
+    CHECK(!st && changed, "%s: passes: %s", what, st ? odin_status_message(st) : "no change");
     odin_status_free(st);
     if (st || !changed) goto done_ref;
-    CHECK(!strcmp(g->nodes[0].op, "PackedMatMul"), "%s: node is %s", what, g->nodes[0].op);
+    bool found = false;
+    for (int i = 0; i < g->n_nodes; i++) found |= !strcmp(g->nodes[i].op, expect_op);
+    CHECK(found && g->n_nodes == 1, "%s: %d nodes, first %s, expected one %s", what, g->n_nodes,
+          g->n_nodes ? g->nodes[0].op : "-", expect_op);
     st = odin_interpret(g, in, g->n_inputs, pref);
     CHECK(!st, "%s: packed interpret: %s", what, odin_status_message(st));
     odin_status_free(st);
@@ -84,7 +93,7 @@ static void check_packed(odin_graph *g, const char *what) {
             if (!(e <= worst)) worst = e;
         }
         CHECK(worst <= o.tol, "%s: packed jit err %g", what, worst);
-        CHECK(odin_program_fallback_count(p) == 0, "%s: packed kernel fell back", what);
+        CHECK(odin_program_fallback_count(p) == 0, "%s: rewritten kernel fell back", what);
         free(got);
         odin_program_free(p);
     }
@@ -129,7 +138,7 @@ static void matmul_case(int ra, const int64_t *da, int rb, const int64_t *db, bo
     /* a constant 2-D B (N >= 2) is what the packing pass rewrites */
     if (b_const && rb == 2 && db[1] >= 2) {
         snprintf(what + strlen(what), sizeof what - strlen(what), " packed");
-        check_packed(matmul_graph(ra, da, rb, db, true), what);
+        check_rewritten(matmul_graph(ra, da, rb, db, true), what, false, "PackedMatMul");
     }
 }
 
@@ -211,7 +220,7 @@ static void gemm_case(int64_t M, int64_t N, int64_t K, bool ta, bool tb, float a
     odin_graph_free(g);
     if (N >= 2 && c_rank != 0 && (c_rank < 0 || beta != 1.0f)) {
         snprintf(what + strlen(what), sizeof what - strlen(what), " packed");
-        check_packed(gemm_graph(M, N, K, ta, tb, alpha, beta, c_rank, c_dims, true), what);
+        check_rewritten(gemm_graph(M, N, K, ta, tb, alpha, beta, c_rank, c_dims, true), what, false, "PackedMatMul");
     }
 }
 
@@ -331,6 +340,77 @@ static void test_conv(void) {
         {3, 1, 4, 4, 4, {5, 6, 7}, {2, 3, 3}, {1, 2, 1}, {1, 1, 1}, {0, 1, 1, 1, 0, 1}, NULL, true, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_conv(&cases[i]);
+}
+
+/* Conv (constant W and bias) -> BatchNormalization -> [Add residual input] -> Relu |
+ * Clip(0, 6) | nothing: -O2 folds BN into the conv and fuses the rest into one FusedConv;
+ * compared with the interpreter on the graph as built (tests/codegen_check.h inputs). */
+static odin_graph *conv_bn_graph(const conv_case *cc, bool residual, int act) {
+    odin_graph *g = odin_graph_new("conv_bn");
+    int r = cc->nsp + 2;
+    int64_t xd[5] = {cc->n, cc->c}, wd[5] = {cc->m, cc->c / cc->group}, cd[1] = {cc->m};
+    for (int i = 0; i < cc->nsp; i++) {
+        xd[2 + i] = cc->in[i];
+        wd[2 + i] = cc->k[i];
+    }
+    int x = odin_input(g, "x", ODIN_F32, r, xd);
+    int64_t nw = 1;
+    for (int i = 0; i < r; i++) nw *= wd[i];
+    float *w = malloc((size_t)(nw + 5 * cc->m) * sizeof *w), *v = w + nw;
+    odin_rng rg;
+    odin_rng_seed(&rg, 13);
+    for (int64_t i = 0; i < nw + 5 * cc->m; i++) w[i] = 2 * odin_rng_uniform(&rg) - 1;
+    for (int64_t i = 0; i < cc->m; i++) v[4 * cc->m + i] = 0.5f + v[4 * cc->m + i] * v[4 * cc->m + i];
+    int ins[3] = {x, odin_constant_f32(g, "w", r, wd, w), odin_constant_f32(g, "b", 1, cd, v)};
+    int64_t pads[6];
+    for (int i = 0; i < cc->nsp; i++) {
+        pads[i] = cc->pads[i];
+        pads[cc->nsp + i] = cc->pads[3 + i];
+    }
+    odin_attr at[2] = {ODIN_ATTR_I("group", cc->group), ODIN_ATTR_INTS("pads", pads, 2 * cc->nsp)};
+    int y = odin_build(g, "Conv", ins, 3, at, 2, 1, NULL);
+    int bn_in[5] = {y, odin_constant_f32(g, "scale", 1, cd, v + cc->m),
+                    odin_constant_f32(g, "shift", 1, cd, v + 2 * cc->m),
+                    odin_constant_f32(g, "mean", 1, cd, v + 3 * cc->m),
+                    odin_constant_f32(g, "var", 1, cd, v + 4 * cc->m)};
+    odin_attr eps[1] = {ODIN_ATTR_F("epsilon", 1e-3f)};
+    y = odin_build(g, "BatchNormalization", bn_in, 5, eps, 1, 1, NULL);
+    free(w);
+    if (residual) {
+        int64_t yd[5];
+        const odin_tensor *t = &g->tensors[y];
+        for (int i = 0; i < t->rank; i++) yd[i] = t->dims[i];
+        int add_in[2] = {odin_input(g, "r", ODIN_F32, t->rank, yd), y};
+        y = odin_build(g, "Add", add_in, 2, NULL, 0, 1, NULL);
+    }
+    if (act == 1) {
+        y = odin_build(g, "Relu", &y, 1, NULL, 0, 1, NULL);
+    } else if (act == 2) {
+        float lo = 0.0f, hi = 6.0f;
+        int clip_in[3] = {y, odin_constant_f32(g, "lo", 0, NULL, &lo), odin_constant_f32(g, "hi", 0, NULL, &hi)};
+        y = odin_build(g, "Clip", clip_in, 3, NULL, 0, 1, NULL);
+    }
+    odin_output(g, y, "y");
+    return g;
+}
+
+static void test_conv_fused(void) {
+    const conv_case cases[] = {
+        {2, 1, 8, 12, 1, {13, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1, 1}, NULL, true, true},
+        {2, 2, 16, 33, 1, {9, 10}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, true, true},      /* 1x1 */
+        {2, 1, 17, 17, 17, {14, 13}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1, 1}, NULL, true, true}, /* dw */
+        {1, 1, 3, 1, 1, {1}, {1}, {1}, {1}, {0}, NULL, true, true}, /* M = N = 1 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int f = 0; f < 6; f++) {
+            bool res = f & 1;
+            int act = f >> 1;
+            char what[160];
+            snprintf(what, sizeof what, "Conv+BN%s%s case %zu", res ? "+Add" : "",
+                     act == 1 ? "+Relu" : act == 2 ? "+Clip" : "", i);
+            if (!res && !act) continue; /* nothing to fuse: BN folding alone is Conv's test */
+            check_rewritten(conv_bn_graph(&cases[i], res, act), what, true, "FusedConv");
+        }
 }
 
 /* ---- pools ---- */
@@ -546,6 +626,7 @@ int main(int argc, char **argv) {
     RUN(test_gemm);
     RUN(test_matmul_other_dtype);
     RUN(test_conv);
+    RUN(test_conv_fused);
     RUN(test_pools);
     RUN(test_onnx_backend);
     TEST_DONE();
