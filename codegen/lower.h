@@ -103,8 +103,8 @@ extern const odin_lowering odin_lowerings_dropout[];
 extern const odin_lowering odin_lowerings_convtranspose[];
 extern const odin_lowering odin_lowerings_rnn[];
 
-/* Address of tensor t in the current function: the slot parameter holding it; NULL when
- * t is not materialized (internal to a fused group) or not one of the group's tensors. */
+/* Address of tensor t in the current function: its slot pointer; NULL when t is not
+ * materialized (internal to a fused group) or not one of the group's tensors. */
 LLVMValueRef odin_tensor_ptr(odin_lower_ctx *ctx, int t);
 /* Fill ctx->in / ctx->out for ctx->node. */
 void odin_bind_node(odin_lower_ctx *ctx);
