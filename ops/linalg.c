@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "einsum.h"
 #include "op.h"
 
 /* ---- shared helpers ---- */
@@ -768,6 +769,54 @@ static odin_status einsum_eval(odin_op_ctx *ctx) {
         st = odin_op_alloc_output(ctx, 0);
     }
     if (!st) st = einsum_run(ctx, p);
+    free(p);
+    return st;
+}
+
+odin_status odin_einsum_loops_of_node(const odin_graph *g, int node, odin_einsum_loops *e) {
+    const odin_node *n = &g->nodes[node];
+    if (n->n_inputs < 1 || n->n_inputs > ODIN_EINSUM_MAX_IN) return odin_errorf("unsupported input count");
+    odin_value in[ODIN_EINSUM_MAX_IN];
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (n->inputs[i] < 0) return odin_errorf("omitted input");
+        in[i] = odin_tensor_value(g, n->inputs[i]);
+        for (int d = 0; d < in[i].rank; d++)
+            if (in[i].dims[d] < 0) return odin_errorf("shapes are not static");
+    }
+    odin_op_ctx ctx = {.node = n, .opset = g->opset, .n_in = n->n_inputs, .n_out = 1, .in = in};
+    einsum_plan *p = malloc(sizeof *p);
+    if (!p) return odin_errorf("out of memory");
+    odin_status st = einsum_plan_make(&ctx, p);
+    if (!st && p->out_rank < 0) st = odin_errorf("ranks are not known");
+    memset(e, 0, sizeof *e);
+    bool is_out[EIN_LABELS] = {0};
+    if (!st) {
+        e->n_in = n->n_inputs;
+        e->n_out = p->out_rank;
+        for (int k = 0; k < p->out_rank; k++) is_out[p->out_labels[k]] = true, e->out_dim[k] = p->out_dims[k];
+        for (int l = 0; l < EIN_LABELS && !st; l++) {
+            if (!p->used[l] || is_out[l]) continue;
+            if (e->n_red >= ODIN_EINSUM_MAX_RED) st = odin_errorf("too many summed labels");
+            else e->red_dim[e->n_red++] = p->dim[l];
+        }
+    }
+    for (int i = 0; i < e->n_in && !st; i++) {
+        int64_t s = 1;
+        for (int ax = p->in_rank[i] - 1; ax >= 0; ax--) {
+            int64_t d = in[i].dims[ax];
+            int l = p->in_labels[i][ax];
+            if (d != 1) { /* as einsum_run: extent 1 broadcasts */
+                for (int k = 0; k < e->n_out; k++)
+                    if (p->out_labels[k] == l) e->out_stride[i][k] += s;
+                for (int r = 0, ri = 0; r < EIN_LABELS; r++) {
+                    if (!p->used[r] || is_out[r]) continue;
+                    if (r == l) e->red_stride[i][ri] += s;
+                    ri++;
+                }
+            }
+            s *= d;
+        }
+    }
     free(p);
     return st;
 }

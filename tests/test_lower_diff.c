@@ -619,6 +619,44 @@ static void run_rnn(const char *op) {
         }
 }
 
+/* Einsum: matrix-product forms (the GEMM engine, with batch and transposed operands) and
+ * loop forms (diagonal, trace-like sums, outer product, three operands, f64). The letter
+ * n takes the odd sizes. */
+static void run_einsum(const char *op) {
+    static const struct {
+        const char *eq;
+        int n_in;
+        const char *shapes[3]; /* letters per input; each letter's extent below */
+        odin_dtype t;
+    } cases[] = {
+        {"bij,bjn->bin", 2, {"bij", "bjn"}, ODIN_F32}, {"in,kn->ik", 2, {"in", "kn"}, ODIN_F32},
+        {"ji,jn->in", 2, {"ji", "jn"}, ODIN_F32},      {"ij,jn->ni", 2, {"ij", "jn"}, ODIN_F32},
+        {"nn->n", 1, {"nn"}, ODIN_F32},                {"ij,jn", 2, {"ij", "jn"}, ODIN_F64},
+        {"in->", 1, {"in"}, ODIN_F32},                 {"i,n->in", 2, {"i", "n"}, ODIN_F32},
+        {"ij,jk,kn->in", 3, {"ij", "jk", "kn"}, ODIN_F32}, {"bin,bjn->bij", 2, {"bin", "bjn"}, ODIN_F32},
+        {"n,n->", 2, {"n", "n"}, ODIN_F32},
+    };
+    for (int k = 0; k < N_SIZES; k++)
+        for (size_t v = 0; v < sizeof cases / sizeof cases[0]; v++) {
+            odin_graph *g = odin_graph_new("einsum");
+            int ins[3];
+            for (int i = 0; i < cases[v].n_in; i++) {
+                const char *sh = cases[v].shapes[i];
+                int64_t d[4];
+                int r = (int)strlen(sh);
+                for (int a = 0; a < r; a++)
+                    d[a] = sh[a] == 'n' ? sizes[k] : sh[a] == 'b' ? 2 : sh[a] == 'i' ? 3 : sh[a] == 'j' ? 5 : 4;
+                char name[8];
+                snprintf(name, sizeof name, "x%d", i);
+                ins[i] = odin_input(g, name, cases[v].t, r, d);
+            }
+            odin_attr a = ODIN_ATTR_S("equation", cases[v].eq);
+            odin_output(g, odin_build(g, op, ins, cases[v].n_in, &a, 1, 1, NULL), "y");
+            check_opts o = opts(1e-5, 0, 0);
+            CHECK_GRAPH(g, o, "Einsum %s n=%lld", cases[v].eq, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -641,6 +679,7 @@ static const lower_spec specs[] = {
     {"DynamicQuantizeLinear", run_quant},
     {"ConvTranspose", run_convtranspose},
     {"RNN", run_rnn},               {"GRU", run_rnn},               {"LSTM", run_rnn},
+    {"Einsum", run_einsum},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
