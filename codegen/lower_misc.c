@@ -107,32 +107,66 @@ static bool cumsum_axis(const odin_graph *g, int node, int *axis) {
     return true;
 }
 
+/* The axis may also be a run-time scalar: then the loop extents are picked at run time
+ * from the few the rank allows (a bad axis goes to the eval, which reports it). */
+static bool cumsum_axis_runtime_ok(const odin_graph *g, int node) {
+    const odin_tensor *a = tin(g, node, 1), *x = tin(g, node, 0);
+    return a && x && x->rank >= 1 && is_index_dtype(a->dtype) && odin_tensor_numel(a) == 1;
+}
+
 static bool accept_cumsum(const odin_graph *g, int node) {
     int axis;
     const odin_tensor *x = tin(g, node, 0), *y = tout(g, node, 0);
-    return x && y && numeric_dtype(x->dtype) && y->dtype == x->dtype && cumsum_axis(g, node, &axis);
+    return x && y && numeric_dtype(x->dtype) && y->dtype == x->dtype &&
+           (cumsum_axis(g, node, &axis) || cumsum_axis_runtime_ok(g, node));
+}
+
+/* outer / len / inner extents around the axis: literals for a constant axis, else chosen
+ * at run time from the axis input. */
+static void cumsum_extents(odin_lower_ctx *c, const odin_tensor *x, LLVMValueRef *ext) {
+    int axis;
+    if (cumsum_axis(c->g, c->node, &axis)) {
+        ext[0] = odin_i64(c, odin_dims_product(x->dims, 0, axis));
+        ext[1] = odin_i64(c, x->dims[axis]);
+        ext[2] = odin_i64(c, odin_dims_product(x->dims, axis + 1, x->rank));
+        return;
+    }
+    const odin_tensor *at = tin(c->g, c->node, 1);
+    LLVMValueRef a = ld(c, at->dtype, c->in[1], odin_i64(c, 0));
+    if (at->dtype != ODIN_I64) a = LLVMBuildSExt(c->b, a, c->t_i64, "");
+    LLVMValueRef neg = LLVMBuildICmp(c->b, LLVMIntSLT, a, odin_i64(c, 0), "");
+    a = LLVMBuildSelect(c->b, neg, add(c, a, odin_i64(c, x->rank)), a, "");
+    LLVMValueRef bad = LLVMBuildICmp(c->b, LLVMIntUGE, a, odin_i64(c, x->rank), "");
+    odin_emit_error_exit(c, bad);
+    a = LLVMBuildSelect(c->b, bad, odin_i64(c, 0), a, "");
+    for (int k = 0; k < 3; k++) ext[k] = odin_i64(c, 1);
+    for (int d = 0; d < x->rank; d++) {
+        LLVMValueRef is = LLVMBuildICmp(c->b, LLVMIntEQ, a, odin_i64(c, d), "");
+        ext[0] = LLVMBuildSelect(c->b, is, odin_i64(c, odin_dims_product(x->dims, 0, d)), ext[0], "");
+        ext[1] = LLVMBuildSelect(c->b, is, odin_i64(c, x->dims[d]), ext[1], "");
+        ext[2] = LLVMBuildSelect(c->b, is, odin_i64(c, odin_dims_product(x->dims, d + 1, x->rank)), ext[2], "");
+    }
 }
 
 static odin_status l_cumsum(odin_lower_ctx *c) {
     const odin_node *n = &c->g->nodes[c->node];
     const odin_tensor *x = tin(c->g, c->node, 0);
-    int axis;
-    if (!cumsum_axis(c->g, c->node, &axis)) return odin_errorf("bad axis");
     bool exclusive = odin_attr_i(n, "exclusive") != 0, reverse = odin_attr_i(n, "reverse") != 0;
-    int64_t dims[2] = {odin_dims_product(x->dims, 0, axis), odin_dims_product(x->dims, axis + 1, x->rank)};
-    int64_t len = x->dims[axis], inner = dims[1];
+    LLVMValueRef ext[3];
+    cumsum_extents(c, x, ext);
+    LLVMValueRef len = ext[1], inner = ext[2];
     bool ints = x->dtype == ODIN_I32 || x->dtype == ODIN_I64;
     /* the eval sums floats in double and rounds each prefix: do the same */
     LLVMTypeRef acc_t = ints ? c->t_i64 : c->t_f64;
     LLVMValueRef acc = odin_entry_alloca(c, acc_t, "acc");
-    nest ns;
-    nest_begin(c, &ns, 2, dims);
-    LLVMValueRef base = add(c, mul(c, ns.iv[0], len * inner), ns.iv[1]);
+    odin_loop lo, li, l;
+    LLVMValueRef o = odin_loop_begin(c, &lo, odin_i64(c, 0), ext[0], 1, "o");
+    LLVMValueRef in = odin_loop_begin(c, &li, odin_i64(c, 0), inner, 1, "in");
+    LLVMValueRef base = add(c, LLVMBuildMul(c->b, o, LLVMBuildMul(c->b, len, inner, ""), ""), in);
     LLVMBuildStore(c->b, LLVMConstNull(acc_t), acc);
-    odin_loop l;
-    LLVMValueRef j = odin_loop_begin(c, &l, odin_i64(c, 0), odin_i64(c, len), 1, "j");
-    LLVMValueRef k = reverse ? LLVMBuildSub(c->b, odin_i64(c, len - 1), j, "") : j;
-    LLVMValueRef i = add(c, base, mul(c, k, inner));
+    LLVMValueRef j = odin_loop_begin(c, &l, odin_i64(c, 0), len, 1, "j");
+    LLVMValueRef k = reverse ? LLVMBuildSub(c->b, LLVMBuildSub(c->b, len, odin_i64(c, 1), ""), j, "") : j;
+    LLVMValueRef i = add(c, base, LLVMBuildMul(c->b, k, inner, ""));
     LLVMValueRef v = odin_convert(c, ld(c, x->dtype, c->in[0], i), x->dtype, ints ? ODIN_I64 : ODIN_F64);
     LLVMValueRef s = LLVMBuildLoad2(c->b, acc_t, acc, "");
     LLVMValueRef s2 = ints ? LLVMBuildAdd(c->b, s, v, "") : LLVMBuildFAdd(c->b, s, v, "");
@@ -140,7 +174,8 @@ static odin_status l_cumsum(odin_lower_ctx *c) {
     odin_store(c, odin_convert(c, shown, ints ? ODIN_I64 : ODIN_F64, x->dtype), c->out[0], i);
     LLVMBuildStore(c->b, s2, acc);
     odin_loop_end(c, &l);
-    nest_end(c, &ns);
+    odin_loop_end(c, &li);
+    odin_loop_end(c, &lo);
     return ODIN_OK;
 }
 

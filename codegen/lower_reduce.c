@@ -53,7 +53,10 @@ static bool reduce_axes(const odin_graph *g, int node, bool *reduce, bool *noop)
     int64_t axes[MAXR];
     int na = 0;
     *noop = false;
-    if (odin_node_in(g, node, 1) >= 0) {
+    int at = odin_node_in(g, node, 1);
+    if (at >= 0 && odin_tensor_numel(&g->tensors[at]) == 0) {
+        na = 0; /* an empty axes input, constant or not: its shape says it all */
+    } else if (at >= 0) {
         if (!odin_node_const_ints(g, node, 1, axes, MAXR, &na)) return false;
     } else {
         const int64_t *a;

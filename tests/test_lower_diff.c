@@ -136,6 +136,20 @@ static void run_cumsum(const char *op) {
             CHECK_GRAPH(g, o, "CumSum %s n=%lld axis %lld v%d", odin_dtype_name(t),
                         (long long)sizes[k], (long long)axis, v);
         }
+    /* the axis as a run-time scalar (as the ONNX backend tests pass it): every value of
+     * [-3, 3) turns up among the seeds */
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            odin_graph *g = odin_graph_new("cumsum_rt");
+            int64_t xd[3] = {2, sizes[k], 3};
+            odin_dtype t = v & 1 ? ODIN_F64 : ODIN_I32;
+            int ins[2] = {odin_input(g, "x", t, 3, xd), odin_input(g, "axis", v & 2 ? ODIN_I64 : ODIN_I32, 0, NULL)};
+            odin_attr a = ODIN_ATTR_I("reverse", v == 2);
+            odin_output(g, odin_build(g, op, ins, 2, &a, 1, 1, NULL), "y");
+            check_opts o = opts(0, -3, 3);
+            o.seed = 11 + (uint64_t)(k * 4 + v);
+            CHECK_GRAPH(g, o, "CumSum run-time axis %s n=%lld v%d", odin_dtype_name(t), (long long)sizes[k], v);
+        }
 }
 
 static void run_trilu(const char *op) {
@@ -657,6 +671,21 @@ static void run_einsum(const char *op) {
         }
 }
 
+/* Reductions whose axes input is a graph input of shape [0]: its shape alone decides
+ * (all axes, or the identity with noop_with_empty_axes). More in test_codegen_reduce.c. */
+static void run_reduce_empty_axes(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int noop = 0; noop < 2; noop++) {
+            odin_graph *g = odin_graph_new("reduce_empty_axes");
+            int64_t xd[2] = {3, sizes[k]}, zero = 0;
+            int ins[2] = {odin_input(g, "x", ODIN_F32, 2, xd), odin_input(g, "axes", ODIN_I64, 1, &zero)};
+            odin_attr a = ODIN_ATTR_I("noop_with_empty_axes", noop);
+            odin_output(g, odin_build(g, op, ins, 2, &a, 1, 1, NULL), "y");
+            check_opts o = opts(2e-6, 0, 0);
+            CHECK_GRAPH(g, o, "%s empty axes input noop=%d n=%lld", op, noop, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -680,6 +709,7 @@ static const lower_spec specs[] = {
     {"ConvTranspose", run_convtranspose},
     {"RNN", run_rnn},               {"GRU", run_rnn},               {"LSTM", run_rnn},
     {"Einsum", run_einsum},
+    {"ReduceSum", run_reduce_empty_axes}, {"ReduceLogSumExp", run_reduce_empty_axes},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
