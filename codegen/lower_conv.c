@@ -2,7 +2,8 @@
  * padding (auto_pad already resolved into the geometry by ops/conv_util). Three forms:
  *  - 1x1 with unit stride and no padding: a GEMM per (image, group) on X in place;
  *  - one input channel per group (depthwise, channel multipliers): a direct kernel per
- *    output plane, vectorized over the output row, taps unrolled at compile time;
+ *    output plane, taps unrolled at compile time, explicit vectors over the output row's
+ *    interior (stride 1 or 2; other strides and > 64 taps keep a scalar loop);
  *  - everything else: implicit GEMM (W as A, an im2col panel of X gathered per block as B),
  *    with the bias folded into the micro-kernel's epilogue.
  * ai.odin FusedConv (passes/fuse_conv.c) adds a residual and a clamp to every form's
@@ -201,9 +202,196 @@ static odin_status dw_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, 
     return ODIN_OK;
 }
 
+/* ---- depthwise, vectorized over the output row ----
+ * Per output row: each tap row (kd, kh) is valid or not as a whole (one branch); inside
+ * the interior [L, H) of output columns where every horizontal tap is in range, V outputs
+ * at a time accumulate in a vector (stride 2 reads 2V inputs and keeps the even lanes);
+ * the columns outside it take a scalar path that tests each tap. The bias, residual and
+ * clamp are applied in registers before the single store. */
+
+#define DW_MAX_TAPS 64
+
+typedef struct dwv_plan {
+    const conv_info *ci;
+    int V;            /* vector lanes of the interior loop (0: scalar only) */
+    int64_t L, H;     /* interior output columns */
+} dwv_plan;
+
+/* Whether the vector kernel handles ci (2-D geometry, taps and stride small). */
+static bool dwv_fits(const conv_info *ci) {
+    const odin_conv_geom *g = &ci->g3;
+    return ci->KS <= DW_MAX_TAPS && (g->stride[2] == 1 || g->stride[2] == 2);
+}
+
+static LLVMValueRef dw_epilogue(odin_lower_ctx *c, const conv_info *ci, LLVMValueRef v,
+                                LLVMValueRef rrow, LLVMValueRef ow, int lanes) {
+    LLVMTypeRef t = LLVMTypeOf(v);
+    if (rrow) {
+        LLVMValueRef p = odin_gep(c, c->t_f32, rrow, ow), r;
+        if (lanes > 1) {
+            r = LLVMBuildLoad2(c->b, t, p, "");
+            LLVMSetAlignment(r, 4);
+        } else {
+            r = LLVMBuildLoad2(c->b, c->t_f32, p, "");
+        }
+        v = LLVMBuildFAdd(c->b, v, r, "");
+    }
+    float bounds[2] = {ci->act_lo, ci->act_hi};
+    for (int i = 0; i < 2; i++) {
+        if (isinf(bounds[i])) continue;
+        LLVMValueRef b = odin_f32c(c, bounds[i]);
+        if (lanes > 1) {
+            LLVMValueRef e[64];
+            for (int k = 0; k < lanes; k++) e[k] = b;
+            b = LLVMConstVector(e, (unsigned)lanes);
+        }
+        LLVMValueRef cmp = LLVMBuildFCmp(c->b, i ? LLVMRealOGT : LLVMRealOLT, v, b, "");
+        v = LLVMBuildSelect(c->b, cmp, b, v, "");
+    }
+    return v;
+}
+
+static LLVMValueRef splat_f(odin_lower_ctx *c, LLVMValueRef s, int lanes) {
+    LLVMTypeRef vt = LLVMVectorType(c->t_f32, (unsigned)lanes);
+    LLVMValueRef v = LLVMBuildInsertElement(c->b, LLVMGetPoison(vt), s, LLVMConstInt(c->t_i32, 0, 0), "");
+    return LLVMBuildShuffleVector(c->b, v, LLVMGetPoison(vt),
+                                  LLVMConstNull(LLVMVectorType(c->t_i32, (unsigned)lanes)), "");
+}
+
+/* V inputs for outputs ow..ow+V-1 of tap offset `shift` in row xrow (stride 1 or 2). */
+static LLVMValueRef dw_xvec(odin_lower_ctx *c, LLVMValueRef xrow, LLVMValueRef ow, int64_t s,
+                            int64_t shift, int V) {
+    LLVMTypeRef vt = LLVMVectorType(c->t_f32, (unsigned)V);
+    LLVMValueRef p = odin_gep(c, c->t_f32, xrow, odin_add_i64(c, odin_mul_i64(c, ow, s), shift));
+    LLVMValueRef a = LLVMBuildLoad2(c->b, vt, p, "");
+    LLVMSetAlignment(a, 4);
+    if (s == 1) return a;
+    LLVMValueRef b = LLVMBuildLoad2(c->b, vt, odin_gep(c, c->t_f32, p, odin_i64(c, V)), "");
+    LLVMSetAlignment(b, 4);
+    LLVMValueRef idx[64];
+    for (int i = 0; i < V; i++) idx[i] = LLVMConstInt(c->t_i32, (unsigned long long)(2 * i), 0);
+    return LLVMBuildShuffleVector(c->b, a, b, LLVMConstVector(idx, (unsigned)V), "");
+}
+
+static odin_status dwv_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, void *user) {
+    const dwv_plan *p = user;
+    const conv_info *ci = p->ci;
+    const odin_conv_geom *g = &ci->g3;
+    int64_t KD = g->k[0], KH = g->k[1], KW = g->k[2], OH = g->out[1], OW = g->out[2];
+    int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], s = g->stride[2];
+    odin_loop lp, lr;
+    LLVMValueRef pl = odin_loop_begin(c, &lp, lo, hi, 1, "plane"); /* n * M + m */
+    LLVMValueRef m = LLVMBuildSRem(c->b, pl, odin_i64(c, ci->M), "");
+    LLVMValueRef n = LLVMBuildSDiv(c->b, pl, odin_i64(c, ci->M), "");
+    LLVMValueRef cin = LLVMBuildSDiv(c->b, m, odin_i64(c, ci->Mg), "");
+    LLVMValueRef xp = odin_gep(c, c->t_f32, c->in[0],
+                               odin_mul_i64(c, LLVMBuildNSWAdd(c->b, odin_mul_i64(c, n, ci->C), cin, ""), ci->IS));
+    LLVMValueRef yp = odin_gep(c, c->t_f32, c->out[0], odin_mul_i64(c, pl, ci->OS));
+    LLVMValueRef rp = ci->r_arg >= 0 ? odin_gep(c, c->t_f32, c->in[ci->r_arg], odin_mul_i64(c, pl, ci->OS)) : NULL;
+    LLVMValueRef wp = odin_gep(c, c->t_f32, c->in[1], odin_mul_i64(c, m, ci->KS));
+    LLVMValueRef bias = ci->has_bias ? odin_load(c, c->t_f32, c->in[2], m) : odin_f32c(c, 0.0f);
+    LLVMValueRef w[DW_MAX_TAPS];
+    for (int64_t t = 0; t < ci->KS; t++) w[t] = odin_load(c, c->t_f32, wp, odin_i64(c, t));
+    LLVMValueRef r = odin_loop_begin(c, &lr, odin_i64(c, 0), odin_i64(c, g->out[0] * OH), 1, "row");
+    LLVMValueRef od = LLVMBuildSDiv(c->b, r, odin_i64(c, OH), "");
+    LLVMValueRef oh = LLVMBuildSRem(c->b, r, odin_i64(c, OH), "");
+    LLVMValueRef yrow = odin_gep(c, c->t_f32, yp, odin_mul_i64(c, r, OW));
+    LLVMValueRef rrow = rp ? odin_gep(c, c->t_f32, rp, odin_mul_i64(c, r, OW)) : NULL;
+    /* each tap row: valid flag and its input row (row 0 when invalid: never read) */
+    LLVMValueRef valid[DW_MAX_TAPS], xrow[DW_MAX_TAPS];
+    for (int64_t kd = 0; kd < KD; kd++)
+        for (int64_t kh = 0; kh < KH; kh++) {
+            LLVMValueRef id = odin_add_i64(c, LLVMBuildNSWAdd(c->b, odin_mul_i64(c, od, g->stride[0]),
+                                                              odin_i64(c, kd * g->dil[0]), ""), -g->pad0[0]);
+            LLVMValueRef ih = odin_add_i64(c, LLVMBuildNSWAdd(c->b, odin_mul_i64(c, oh, g->stride[1]),
+                                                              odin_i64(c, kh * g->dil[1]), ""), -g->pad0[1]);
+            int64_t t = kd * KH + kh;
+            valid[t] = LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, LLVMIntULT, id, odin_i64(c, ID), ""),
+                                    LLVMBuildICmp(c->b, LLVMIntULT, ih, odin_i64(c, IH), ""), "");
+            LLVMValueRef off = odin_mul_i64(c, LLVMBuildNSWAdd(c->b, odin_mul_i64(c, id, IH), ih, ""), IW);
+            xrow[t] = odin_gep(c, c->t_f32, xp, LLVMBuildSelect(c->b, valid[t], off, odin_i64(c, 0), ""));
+        }
+    /* one output column range [from, to) with V lanes (V == 1: scalar, taps tested) */
+    for (int part = 0; part < 3; part++) {
+        int64_t nvec = p->V ? (p->H - p->L) / p->V : 0;
+        int64_t from = part == 0 ? 0 : part == 1 ? p->L : p->L + nvec * p->V;
+        int64_t to = part == 0 ? p->L : part == 1 ? p->L + nvec * p->V : OW;
+        if (part == 0 && !nvec) to = OW;
+        if (part > 0 && !nvec) continue;
+        if (from >= to) continue;
+        int V = part == 1 ? p->V : 1;
+        odin_loop lw;
+        LLVMValueRef ow = odin_loop_begin(c, &lw, odin_i64(c, from), odin_i64(c, to), V, "ow");
+        LLVMValueRef acc = V > 1 ? splat_f(c, bias, V) : bias;
+        for (int64_t tr = 0; tr < KD * KH; tr++) {
+            /* skip an invalid tap row by a branch (vector) or select (scalar) */
+            LLVMBasicBlockRef before = LLVMGetInsertBlock(c->b);
+            LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->c, c->fn, "taprow");
+            LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, c->fn, "taprow.end");
+            LLVMBuildCondBr(c->b, valid[tr], then, join);
+            LLVMPositionBuilderAtEnd(c->b, then);
+            LLVMValueRef a = acc;
+            for (int64_t kw = 0; kw < KW; kw++) {
+                int64_t shift = kw * g->dil[2] - g->pad0[2];
+                LLVMValueRef wt = w[tr * KW + kw];
+                if (V > 1) {
+                    LLVMValueRef args[3] = {splat_f(c, wt, V), dw_xvec(c, xrow[tr], ow, s, shift, V), a};
+                    a = odin_intrinsic(c, "llvm.fmuladd", LLVMTypeOf(a), args, 3);
+                } else {
+                    LLVMValueRef iw = odin_add_i64(c, odin_mul_i64(c, ow, s), shift);
+                    LLVMValueRef in = LLVMBuildICmp(c->b, LLVMIntULT, iw, odin_i64(c, IW), "");
+                    LLVMValueRef xv = odin_load(c, c->t_f32, xrow[tr], LLVMBuildSelect(c->b, in, iw, odin_i64(c, 0), ""));
+                    LLVMValueRef args[3] = {wt, xv, a};
+                    a = LLVMBuildSelect(c->b, in, odin_intrinsic(c, "llvm.fmuladd", c->t_f32, args, 3), a, "");
+                }
+            }
+            LLVMBasicBlockRef then_end = LLVMGetInsertBlock(c->b);
+            LLVMBuildBr(c->b, join);
+            LLVMPositionBuilderAtEnd(c->b, join);
+            LLVMValueRef phi = LLVMBuildPhi(c->b, LLVMTypeOf(acc), "acc");
+            LLVMValueRef vals[2] = {acc, a};
+            LLVMBasicBlockRef blocks[2] = {before, then_end};
+            LLVMAddIncoming(phi, vals, blocks, 2);
+            acc = phi;
+        }
+        acc = dw_epilogue(c, ci, acc, rrow, ow, V);
+        LLVMValueRef yptr = odin_gep(c, c->t_f32, yrow, ow);
+        LLVMSetAlignment(LLVMBuildStore(c->b, acc, yptr), 4);
+        odin_loop_end(c, &lw);
+    }
+    odin_loop_end(c, &lr);
+    odin_loop_end(c, &lp);
+    return ODIN_OK;
+}
+
+/* The interior [L, H): columns where every tap's reads (2 per output at stride 2: the
+ * vector load covers the odd lane too) stay inside [0, IW). */
+static void dwv_plan_init(odin_lower_ctx *c, const conv_info *ci, dwv_plan *p) {
+    const odin_conv_geom *g = &ci->g3;
+    int64_t OW = g->out[2], IW = g->in[2], s = g->stride[2];
+    p->ci = ci;
+    p->L = 0;
+    p->H = OW;
+    for (int64_t kw = 0; kw < g->k[2]; kw++) {
+        int64_t shift = kw * g->dil[2] - g->pad0[2];
+        while (p->L < OW && p->L * s + shift < 0) p->L++;
+        while (p->H > p->L && (p->H - 1) * s + shift + (s - 1) >= IW) p->H--;
+    }
+    int VL = odin_target_vector_floats(c->target);
+    if (VL < 4) VL = 4;
+    p->V = VL;
+    while (p->V > 4 && p->V > p->H - p->L) p->V /= 2;
+    if (p->H - p->L < p->V) p->V = 0;
+}
+
 static odin_status lower_conv(odin_lower_ctx *c) {
     conv_info ci;
     ODIN_TRY(conv_read(c->g, c->node, &ci));
+    if (ci.Cg == 1 && dwv_fits(&ci)) {
+        dwv_plan d;
+        dwv_plan_init(c, &ci, &d);
+        return odin_parallel_range(c, ci.N * ci.M, 1, dwv_body, &d);
+    }
     if (ci.Cg == 1) {
         dw_ctx d = {&ci};
         return odin_parallel_range(c, ci.N * ci.M, 1, dw_body, &d);
