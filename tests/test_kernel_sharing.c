@@ -149,7 +149,37 @@ static void test_equal_constants_shared(void) {
     CHECK_GRAPH(g, o, "two equal batchnorms");
 }
 
+/* Eval fallbacks of different ops with the same tensor layout are one kernel: the node
+ * index is a parameter, so each call still runs its own node's eval. Ops without a
+ * lowering today (checked through the fallback count, as lowerings keep landing). */
+static void test_fallbacks_shared(void) {
+    odin_graph *g = odin_graph_new("fallbacks");
+    int64_t xd[2] = {3, 11};
+    int x = odin_input(g, "x", ODIN_F32, 2, xd);
+    int h = odin_mul(g, x, odin_scalar_f32(g, "half", 0.5f)); /* |h| < 1 for Asin */
+    int a = odin_build(g, "Tan", &h, 1, NULL, 0, 1, NULL);
+    int b = odin_build(g, "Asin", &h, 1, NULL, 0, 1, NULL);
+    odin_output(g, odin_build(g, "Atan", &a, 1, NULL, 0, 1, NULL), "a");
+    odin_output(g, b, "b");
+    odin_compile_options co = odin_compile_defaults();
+    odin_program *p = NULL;
+    CHECK_OK(odin_program_compile(g, &co, &p));
+    if (p) {
+        int fb = odin_program_fallback_count(p), groups = odin_program_plan(p)->n_groups;
+        int kernels = odin_program_kernel_count(p);
+        printf("  fallbacks: %d groups, %d on the eval fallback, %d kernels\n", groups, fb, kernels);
+        CHECK(kernels <= groups - (fb > 1 ? fb - 1 : 0), "%d kernels, %d groups, %d fallbacks",
+              kernels, groups, fb);
+        odin_program_free(p);
+    }
+    check_opts o = check_defaults();
+    o.tol = 1e-6;
+    o.allow_fallback = true;
+    CHECK_GRAPH(g, o, "fallback kernels");
+}
+
 int main(void) {
+    RUN(test_fallbacks_shared);
     RUN(test_repeated_layers);
     RUN(test_gpt2_layers);
     RUN(test_slice_bounds_not_shared);
