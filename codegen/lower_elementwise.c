@@ -290,10 +290,12 @@ const odin_lowering odin_lowerings_elementwise[] = {
     {NULL, NULL, NULL, false},
 };
 
-/* dtypes the scalar lowerings handle: f32, and for any_dtype ops ints and bool */
+/* dtypes the scalar lowerings handle: f32, and for any_dtype ops (whose code follows the
+ * operands' LLVM types) f64, ints and bool */
 static bool elem_dtype_ok(odin_dtype t, bool any_dtype) {
     if (t == ODIN_F32) return true;
     if (!any_dtype) return false;
+    if (t == ODIN_F64) return true;
     return t == ODIN_I8 || t == ODIN_U8 || t == ODIN_I16 || t == ODIN_I32 || t == ODIN_I64 ||
            t == ODIN_U16 || t == ODIN_U32 || t == ODIN_U64 || t == ODIN_BOOL;
 }
