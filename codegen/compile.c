@@ -586,6 +586,7 @@ odin_status odin_program_object(const odin_graph *g, const odin_compile_options 
     double t2 = now_ms();
     if (!st) st = odin_module_emit(m, t, ODIN_EMIT_OBJECT, obj, size);
     double t3 = now_ms();
+    /* ODIN_COMPILE_TIMES=1: where JIT compile time goes, on stderr (for tuning). */
     if (getenv("ODIN_COMPILE_TIMES"))
         fprintf(stderr, "%d groups, %d kernels: codegen %.1f ms, optimize %.1f ms, emit %.1f ms\n",
                 plan.n_groups, n_kernels, t1 - t0, t2 - t1, t3 - t2);
