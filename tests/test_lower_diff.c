@@ -698,6 +698,37 @@ static void run_reduce_empty_axes(const char *op) {
         }
 }
 
+/* MatMulInteger / QLinearMatMul: u8 and i8, batched A with 2-D or batched B, zero points
+ * and scales per tensor or per row / column; N takes the odd sizes. */
+static void run_qmatmul(const char *op) {
+    bool ql = !strcmp(op, "QLinearMatMul");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            int64_t n = sizes[k], M = 3, K = 17;
+            odin_graph *g = odin_graph_new("qmm");
+            odin_dtype at = v & 1 ? ODIN_I8 : ODIN_U8, bt = v & 2 ? ODIN_I8 : ODIN_U8;
+            int64_t ad[3] = {2, M, K}, bd[3] = {2, K, n};
+            bool bb = v >= 2, per = v == 1 || v == 3;
+            int a = odin_input(g, "a", at, 3, ad), b = odin_input(g, "b", bt, bb ? 3 : 2, bb ? bd : bd + 1);
+            int za = odin_input(g, "za", at, per ? 1 : 0, &M), zb = odin_input(g, "zb", bt, per ? 1 : 0, &n);
+            int y;
+            if (!ql) {
+                int ins[4] = {a, b, za, zb};
+                y = odin_build(g, op, ins, v == 0 ? 2 : 4, NULL, 0, 1, NULL);
+            } else {
+                float one = 1.0f;
+                int sa = odin_input(g, "sa", ODIN_F32, per ? 1 : 0, &M), sb = odin_input(g, "sb", ODIN_F32, per ? 1 : 0, &n);
+                int sy = odin_constant_f32(g, "sy", 0, NULL, &one);
+                int zy = odin_input(g, "zy", v == 2 ? ODIN_I8 : ODIN_U8, 0, NULL);
+                int ins[8] = {a, sa, za, b, sb, zb, odin_mul(g, sy, odin_scalar_f32(g, "k", 37.5f)), zy};
+                y = odin_build(g, op, ins, 8, NULL, 0, 1, NULL);
+            }
+            odin_output(g, y, "y");
+            check_opts o = opts(0, v & 1 ? -100 : 0, 100);
+            CHECK_GRAPH(g, o, "%s v%d n=%lld", op, v, (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -722,6 +753,7 @@ static const lower_spec specs[] = {
     {"RNN", run_rnn},               {"GRU", run_rnn},               {"LSTM", run_rnn},
     {"Einsum", run_einsum},
     {"ReduceSum", run_reduce_empty_axes}, {"ReduceLogSumExp", run_reduce_empty_axes},
+    {"MatMulInteger", run_qmatmul}, {"QLinearMatMul", run_qmatmul},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
