@@ -70,7 +70,7 @@ expect "check --summary with one directory" 0 "^PASS	$NODE/test_abs\$" -- \
 
 # ---- run on the jit engine ----
 expect "run defaults to jit" 0 '^engine jit: [0-9.]+ ms$' -- "$ODINC" run "$NODE/test_abs/model.onnx"
-expect "run prints the compile line" 0 '^compile: [0-9.]+ ms \([0-9.]+ ms CPU; cache miss\), 1 kernels' -- \
+expect "run prints the compile line" 0 '^compile: [0-9.]+ ms \([0-9.]+ ms CPU; cache miss\), 1 kernel groups in 1 compiled kernels' -- \
     "$ODINC" run "$NODE/test_abs/model.onnx"
 
 # JIT outputs written with --out equal the test's expected outputs (numpy), for a fused

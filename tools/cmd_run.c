@@ -321,10 +321,12 @@ static int run(const run_opts *o, odin_engine engine) {
         compile_cpu = cpu_ms() - c0;
         if (!st) {
             cache = how == ODIN_CACHE_MISS ? "miss" : "hit";
-            printf("compile: %.3f ms (%.3f ms CPU; cache %s%s), %d kernels, %d on the reference fallback, "
+            printf("compile: %.3f ms (%.3f ms CPU; cache %s%s), %d kernel groups in %d compiled "
+                   "kernels, %d on the reference fallback, "
                    "arena %zu bytes\n", compile_ms, compile_cpu, cache,
                    how == ODIN_CACHE_DISK ? ", from disk" : how == ODIN_CACHE_MEMORY ? ", in memory" : "",
-                   odin_program_plan(p)->n_groups, odin_program_fallback_count(p),
+                   odin_program_plan(p)->n_groups, odin_program_kernel_count(p),
+                   odin_program_fallback_count(p),
                    odin_program_arena_bytes(p));
         }
     }
