@@ -600,6 +600,26 @@ static odin_status convt_eval(odin_op_ctx *ctx) {
     return st;
 }
 
+odin_status odin_conv_forward_geometry(const odin_graph *gr, int node, int xi, int wi,
+                                       odin_conv_geom *g) {
+    const odin_node *n = &gr->nodes[node];
+    if (n->n_inputs <= xi || n->n_inputs <= wi || n->inputs[xi] < 0 || n->inputs[wi] < 0)
+        return odin_errorf("convolution needs an input and a weight");
+    int max = xi > wi ? xi : wi;
+    odin_value in[16];
+    if (max >= 16) return odin_errorf("unexpected inputs");
+    for (int i = 0; i <= max; i++)
+        in[i] = n->inputs[i] < 0 ? (odin_value){.dtype = ODIN_UNDEFINED, .rank = -1}
+                                 : odin_tensor_value(gr, n->inputs[i]);
+    odin_op_ctx ctx = {.node = n, .opset = gr->opset, .n_in = max + 1, .n_out = 1, .in = in};
+    int rank;
+    int64_t dims[ODIN_MAX_RANK];
+    ODIN_TRY(conv_geometry(&ctx, xi, wi, g, &rank, dims));
+    for (int i = 0; i < g->nsp; i++)
+        if (g->in[i] < 0 || g->out[i] < 0) return odin_errorf("shapes are not static");
+    return ODIN_OK;
+}
+
 odin_status odin_convtranspose_geometry(const odin_graph *gr, int node, odin_conv_geom *g) {
     const odin_node *n = &gr->nodes[node];
     if (n->n_inputs < 2 || n->inputs[0] < 0 || n->inputs[1] < 0)

@@ -42,6 +42,11 @@ odin_status odin_conv_read_kernel(const odin_node *n, int nsp, odin_conv_geom *g
  * reference kernels can be written once for 1-D, 2-D and 3-D. Error when nsp > 3. */
 odin_status odin_conv_geom3(const odin_conv_geom *g, odin_conv_geom *g3);
 
+/* A forward convolution's resolved geometry (Conv, ConvInteger, QLinearConv: input xi,
+ * weight wi) for a graph node with static shapes; what its eval uses. */
+odin_status odin_conv_forward_geometry(const odin_graph *gr, int node, int xi, int wi,
+                                       odin_conv_geom *g);
+
 /* ConvTranspose's resolved geometry (pads from output_shape / auto_pad, output extents)
  * for a graph node with static shapes; what its eval uses. */
 odin_status odin_convtranspose_geometry(const odin_graph *gr, int node, odin_conv_geom *g);

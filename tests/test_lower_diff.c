@@ -729,6 +729,44 @@ static void run_qmatmul(const char *op) {
         }
 }
 
+/* ConvInteger / QLinearConv: 1-D and 2-D, pads, strides, dilations, groups, zero points
+ * and weight scales per tensor or per output channel, an int32 bias; the innermost
+ * spatial extent takes the odd sizes. */
+static void run_qconv(const char *op) {
+    bool ql = !strcmp(op, "QLinearConv");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            int64_t n = sizes[k], C = 4, M = 6, groups = v == 2 ? 2 : 1;
+            odin_graph *g = odin_graph_new("qconv");
+            odin_dtype xt = v & 1 ? ODIN_I8 : ODIN_U8, wt = v >= 2 ? ODIN_I8 : ODIN_U8;
+            bool two_d = v != 1, per = v >= 2;
+            int64_t xd[4] = {2, C, 3, n}, wd[4] = {M, C / groups, 2, 3}, xd1[3] = {2, C, n}, wd1[3] = {M, C / groups, 3};
+            int x = odin_input(g, "x", xt, two_d ? 4 : 3, two_d ? xd : xd1);
+            int w = odin_input(g, "w", wt, two_d ? 4 : 3, two_d ? wd : wd1);
+            int xz = odin_input(g, "xz", xt, 0, NULL), wz = odin_input(g, "wz", wt, per ? 1 : 0, &M);
+            int64_t pads[4] = {1, 1, 0, 2}, p1[2] = {1, 2}, strides[2] = {1, v == 3 ? 2 : 1}, dil[2] = {2, 1};
+            odin_attr a[4] = {ODIN_ATTR_INTS("pads", two_d ? pads : p1, two_d ? 4 : 2),
+                              ODIN_ATTR_INTS("strides", two_d ? strides : strides + 1, two_d ? 2 : 1),
+                              ODIN_ATTR_INTS("dilations", two_d ? dil : dil + 1, two_d ? 2 : 1),
+                              ODIN_ATTR_I("group", groups)};
+            int y;
+            if (!ql) {
+                int ins[4] = {x, w, xz, wz};
+                y = odin_build(g, op, ins, v == 0 ? 2 : 4, a, 4, 1, NULL);
+            } else {
+                int xs = odin_input(g, "xs", ODIN_F32, 0, NULL), ws = odin_input(g, "ws", ODIN_F32, per ? 1 : 0, &M);
+                int ys = odin_mul(g, odin_input(g, "ys", ODIN_F32, 0, NULL), odin_scalar_f32(g, "k", 2000.0f));
+                int yz = odin_input(g, "yz", v == 3 ? ODIN_I8 : ODIN_U8, 0, NULL);
+                int b = odin_input(g, "b", ODIN_I32, 1, &M);
+                int ins[9] = {x, xs, xz, w, ws, wz, ys, yz, b};
+                y = odin_build(g, op, ins, v == 1 ? 8 : 9, a, 4, 1, NULL);
+            }
+            odin_output(g, y, "y");
+            check_opts o = opts(0, v & 1 ? -100 : 0, 100);
+            CHECK_GRAPH(g, o, "%s v%d n=%lld", op, v, (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -754,6 +792,7 @@ static const lower_spec specs[] = {
     {"Einsum", run_einsum},
     {"ReduceSum", run_reduce_empty_axes}, {"ReduceLogSumExp", run_reduce_empty_axes},
     {"MatMulInteger", run_qmatmul}, {"QLinearMatMul", run_qmatmul},
+    {"ConvInteger", run_qconv},     {"QLinearConv", run_qconv},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
