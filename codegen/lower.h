@@ -105,6 +105,7 @@ extern const odin_lowering odin_lowerings_rnn[];
 extern const odin_lowering odin_lowerings_einsum[];
 extern const odin_lowering odin_lowerings_qmatmul[];
 extern const odin_lowering odin_lowerings_qconv[];
+extern const odin_lowering odin_lowerings_trig[];
 
 /* Address of tensor t in the current function: its slot pointer; NULL when t is not
  * materialized (internal to a fused group) or not one of the group's tensors. */

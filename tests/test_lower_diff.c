@@ -89,6 +89,10 @@ static const ew_spec ew_specs[] = {
     {"Selu", 1, ODIN_F32, 0, 2e-6}, {"Celu", 1, ODIN_F32, 0, 2e-6, 0, 0, ODIN_ATTR_F("alpha", 0.6f)},
     {"Mish", 1, ODIN_F32, 0, 2e-6}, {"Sinh", 1, ODIN_F32, 0, 2e-6}, {"Cosh", 1, ODIN_F32, 0, 2e-6},
     {"CastLike", 2, ODIN_F32, ODIN_I64, 0},
+    /* lowered in codegen/lower_trig.c: atan polynomial + mathlib sin / cos / log */
+    {"Tan", 1, ODIN_F32, 0, 2e-6}, {"Atan", 1, ODIN_F32, 0, 2e-6}, {"Asin", 1, ODIN_F32, 0, 2e-6},
+    {"Acos", 1, ODIN_F32, 0, 2e-6}, {"Asinh", 1, ODIN_F32, 0, 2e-6}, {"Acosh", 1, ODIN_F32, 0, 2e-6},
+    {"Atanh", 1, ODIN_F32, 0, 2e-6},
     /* f64 through the ops whose scalar code follows the operand type */
     {"Add", 2, ODIN_F64, 0, 0}, {"Sub", 2, ODIN_F64, 0, 0}, {"Mul", 2, ODIN_F64, 0, 0},
     {"Div", 2, ODIN_F64, 0, 0}, {"Max", 3, ODIN_F64, 0, 0}, {"Min", 2, ODIN_F64, 0, 0},
