@@ -203,20 +203,19 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
     p->NC = nc < round_up(s->N, p->NRW) ? nc : round_up(s->N, p->NRW);
     p->nbatch = 1;
     for (int i = 0; i < s->n_bdims; i++) p->nbatch *= s->bdims[i];
-    /* enough units for the thread pool; row groups stay long enough to amortize packing.
-     * wasm modules run single-threaded: more units would only re-pack B per row group.
-     * Each row group packs its own copy of B: an im2col gather costs as much as a good
-     * share of the GEMM, so conv splits rows only for a few threads; pre-packed B
-     * (b_panel) costs nothing to share and splits finely for load balance. */
-    int64_t want = s->b_panel > 0 ? 32 : s->conv ? 4 : 8;
+    /* enough units for the thread pool. A thread packs B once per column chunk however
+     * many of its contiguous units split the rows (gemm_body's segments), so finer row
+     * groups cost no packing; wasm modules run single-threaded. */
+    int64_t want = 32;
     p->RG = round_up(s->M, p->MR);
     for (; !c->target->is_wasm;) {
         p->n_rg = ceil_div64(s->M, p->RG);
         p->n_cc = ceil_div64(s->N, p->NC);
         if (p->nbatch * p->n_rg * p->n_cc >= want) break;
-        /* narrower chunks first: they add no packing, shorter row groups re-pack B */
-        if (p->NC > 2 * p->NRW) p->NC = round_up(p->NC / 2, p->NRW);
-        else if (p->RG > 4 * p->MR) p->RG = round_up(p->RG / 2, p->MR);
+        /* shorter row groups first: a thread's segment merges them again, while narrower
+         * chunks would re-stream A once per chunk even on one thread */
+        if (p->RG > 2 * p->MR) p->RG = round_up(p->RG / 2, p->MR);
+        else if (p->NC > 2 * p->NRW) p->NC = round_up(p->NC / 2, p->NRW);
         else break;
     }
     p->n_rg = ceil_div64(s->M, p->RG);
@@ -484,17 +483,29 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
         buf = LLVMBuildArrayAlloca(c->b, c->t_f32, odin_i64(c, p->Kc * p->ldp), "panel");
         LLVMSetAlignment(buf, 64);
     }
-    odin_loop lu;
-    LLVMValueRef u = odin_loop_begin(c, &lu, lo, hi, 1, "unit");
-    int64_t per_batch = p->n_rg * p->n_cc;
-    LLVMValueRef bi = LLVMBuildSDiv(c->b, u, odin_i64(c, per_batch), "");
-    LLVMValueRef rem = LLVMBuildSRem(c->b, u, odin_i64(c, per_batch), "");
-    LLVMValueRef cc = LLVMBuildSDiv(c->b, rem, odin_i64(c, p->n_rg), "");
-    LLVMValueRef rg = LLVMBuildSRem(c->b, rem, odin_i64(c, p->n_rg), "");
+    /* A thread's units are contiguous and row groups vary fastest: the units sharing one
+     * (batch, column chunk) form a segment that runs as one row range, so B is packed
+     * once per thread and chunk however finely the rows were split. */
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
+    LLVMBasicBlockRef head = LLVMAppendBasicBlockInContext(c->c, c->fn, "seg");
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(c->c, c->fn, "seg.body");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->c, c->fn, "seg.done");
+    LLVMBuildBr(c->b, head);
+    LLVMPositionBuilderAtEnd(c->b, head);
+    LLVMValueRef u = LLVMBuildPhi(c->b, c->t_i64, "u");
+    LLVMAddIncoming(u, &lo, &pre, 1);
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, u, hi, ""), body, done);
+    LLVMPositionBuilderAtEnd(c->b, body);
+    LLVMValueRef group = LLVMBuildSDiv(c->b, u, odin_i64(c, p->n_rg), ""); /* batch * n_cc + cc */
+    LLVMValueRef seg_end = odin_smin(c, hi, odin_mul_i64(c, odin_add_i64(c, group, 1), p->n_rg));
+    LLVMValueRef bi = LLVMBuildSDiv(c->b, group, odin_i64(c, p->n_cc), "");
+    LLVMValueRef cc = LLVMBuildSRem(c->b, group, odin_i64(c, p->n_cc), "");
+    LLVMValueRef rg = LLVMBuildSRem(c->b, u, odin_i64(c, p->n_rg), "");
+    LLVMValueRef rg_end = LLVMBuildNSWSub(c->b, seg_end, odin_mul_i64(c, group, p->n_rg), "");
     LLVMValueRef off[4];
     batch_offsets(c, s, bi, off);
     LLVMValueRef i0 = odin_mul_i64(c, rg, p->RG);
-    LLVMValueRef i1 = odin_smin(c, odin_add_i64(c, i0, p->RG), odin_i64(c, s->M));
+    LLVMValueRef i1 = odin_smin(c, odin_mul_i64(c, rg_end, p->RG), odin_i64(c, s->M));
     LLVMValueRef j0 = odin_mul_i64(c, cc, p->NC);
     LLVMValueRef nc = odin_smin(c, odin_i64(c, p->NC), LLVMBuildNSWSub(c->b, odin_i64(c, s->N), j0, ""));
     LLVMValueRef ab = fptr(c, c->in[s->a_arg], off[0]);
@@ -546,7 +557,10 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
         if_end(c, join);
     }
     odin_loop_end(c, &lk);
-    odin_loop_end(c, &lu);
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
+    LLVMAddIncoming(u, &seg_end, &latch, 1);
+    LLVMBuildBr(c->b, head);
+    LLVMPositionBuilderAtEnd(c->b, done);
     return ODIN_OK;
 }
 
