@@ -1,6 +1,6 @@
 /* codegen/lower_misc.c — compiled kernels for ops that otherwise ran their reference eval
- * from JIT code: CumSum, Trilu, Range, EyeLike, TopK, GatherElements, ScatterElements,
- * GatherND, ScatterND, OneHot, DepthToSpace / SpaceToDepth. Each kernel mirrors its eval
+ * from JIT code: CumSum, Trilu, Range, EyeLike, TopK, GatherElements, ScatterElements (and
+ * the deprecated Scatter), GatherND, ScatterND, OneHot, DepthToSpace / SpaceToDepth. Each kernel mirrors its eval
  * (ops/) element for element, in the same order, so results match bit for bit; anything
  * the kernel does not handle (dtypes, non-constant parameters) is declined by `accepts`
  * and keeps running through the eval. Scalar lowerings of the small elementwise ops live
@@ -664,6 +664,7 @@ const odin_lowering odin_lowerings_misc[] = {
     {"TopK", l_topk, NULL, false, accept_topk},
     {"GatherElements", l_gather_elements, NULL, false, accept_gather_elements},
     {"ScatterElements", l_scatter_elements, NULL, false, accept_scatter_elements},
+    {"Scatter", l_scatter_elements, NULL, false, accept_scatter_elements}, /* opset 9-10 name */
     {"GatherND", l_gather_nd, NULL, false, accept_gather_nd},
     {"ScatterND", l_scatter_nd, NULL, false, accept_scatter_nd},
     {"OneHot", l_onehot, NULL, false, accept_onehot},

@@ -771,6 +771,23 @@ static void run_qconv(const char *op) {
         }
 }
 
+/* The deprecated Scatter (opset 9-10): ScatterElements without reduction. */
+static void run_scatter_old(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int axis = 0; axis < 2; axis++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("scatter");
+            g->opset = 10;
+            int64_t xd[2] = {axis ? 3 : n, axis ? n : 3}, id[2] = {axis ? 3 : 2, axis ? 2 : 3};
+            int ins[3] = {odin_input(g, "x", ODIN_F32, 2, xd), odin_input(g, "i", ODIN_I64, 2, id),
+                          odin_input(g, "u", ODIN_F32, 2, id)};
+            odin_attr a = ODIN_ATTR_I("axis", axis);
+            odin_output(g, odin_build(g, op, ins, 3, &a, 1, 1, NULL), "y");
+            check_opts o = opts(0, -xd[axis], xd[axis]);
+            CHECK_GRAPH(g, o, "Scatter n=%lld axis %d", (long long)n, axis);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -797,6 +814,7 @@ static const lower_spec specs[] = {
     {"ReduceSum", run_reduce_empty_axes}, {"ReduceLogSumExp", run_reduce_empty_axes},
     {"MatMulInteger", run_qmatmul}, {"QLinearMatMul", run_qmatmul},
     {"ConvInteger", run_qconv},     {"QLinearConv", run_qconv},
+    {"Scatter", run_scatter_old},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
