@@ -1,10 +1,10 @@
 /* codegen/lower_misc.c — compiled kernels for ops that otherwise ran their reference eval
  * from JIT code: CumSum, Trilu, Range, EyeLike, TopK, GatherElements, ScatterElements (and
- * the deprecated Scatter), GatherND, ScatterND, OneHot, DepthToSpace / SpaceToDepth. Each kernel mirrors its eval
- * (ops/) element for element, in the same order, so results match bit for bit; anything
- * the kernel does not handle (dtypes, non-constant parameters) is declined by `accepts`
- * and keeps running through the eval. Scalar lowerings of the small elementwise ops live
- * in codegen/lower_misc_elem.c. */
+ * the deprecated Scatter), GatherND, ScatterND, OneHot, DepthToSpace / SpaceToDepth. Each
+ * kernel mirrors its eval (ops/) element for element, in the same order, so results match
+ * bit for bit; anything the kernel does not handle (dtypes, non-constant parameters) is
+ * declined by `accepts` and keeps running through the eval. Scalar lowerings of the small
+ * elementwise ops live in codegen/lower_misc_elem.c. */
 #include <string.h>
 
 #include "copybox.h"
