@@ -788,6 +788,52 @@ static void run_scatter_old(const char *op) {
         }
 }
 
+/* Det over a batch of sizes[k] matrices of order 1, 2, 3, 5 (f32, f64). */
+static void run_det(const char *op) {
+    static const int64_t orders[4] = {1, 2, 3, 5};
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            odin_graph *g = odin_graph_new("det");
+            int64_t xd[3] = {sizes[k], orders[v], orders[v]};
+            odin_dtype t = v & 1 ? ODIN_F64 : ODIN_F32;
+            int x = odin_input(g, "x", t, 3, xd);
+            odin_output(g, odin_build(g, op, &x, 1, NULL, 0, 1, NULL), "y");
+            check_opts o = opts(v & 1 ? 0 : 1e-6, 0, 0);
+            o.float_ties = v == 2; /* small integers: singular matrices turn up */
+            CHECK_GRAPH(g, o, "Det %s order %lld batch %lld", odin_dtype_name(t), (long long)orders[v], (long long)sizes[k]);
+        }
+}
+
+/* LRN: 5 channels, window sizes 1, 2, 3 and 5, the inner extent takes the odd sizes. */
+static void run_lrn(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            odin_graph *g = odin_graph_new("lrn");
+            int64_t xd[4] = {2, 5, 1, sizes[k]}, wins[4] = {1, 2, 3, 5};
+            int x = odin_input(g, "x", ODIN_F32, 4, xd);
+            odin_attr a[4] = {ODIN_ATTR_I("size", wins[v]), ODIN_ATTR_F("alpha", 0.3f), ODIN_ATTR_F("beta", 0.6f),
+                              ODIN_ATTR_F("bias", 1.5f)};
+            odin_output(g, odin_build(g, op, &x, 1, a, 4, 1, NULL), "y");
+            check_opts o = opts(2e-6, 0, 0);
+            CHECK_GRAPH(g, o, "LRN size %lld n=%lld", (long long)wins[v], (long long)sizes[k]);
+        }
+}
+
+/* ReverseSequence: time-major and batch-major, lengths 0..4 of 4 steps. */
+static void run_revseq(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int ba = 0; ba < 2; ba++) {
+            odin_graph *g = odin_graph_new("revseq");
+            int64_t xd[3] = {ba ? 4 : 3, ba ? 3 : 4, sizes[k]}, three = 3;
+            odin_dtype t = ba ? ODIN_F32 : ODIN_I16;
+            int ins[2] = {odin_input(g, "x", t, 3, xd), odin_input(g, "lens", ba ? ODIN_I64 : ODIN_I32, 1, &three)};
+            odin_attr a[2] = {ODIN_ATTR_I("batch_axis", ba), ODIN_ATTR_I("time_axis", 1 - ba)};
+            odin_output(g, odin_build(g, op, ins, 2, a, 2, 1, NULL), "y");
+            check_opts o = opts(0, 0, 5);
+            CHECK_GRAPH(g, o, "ReverseSequence batch_axis %d n=%lld", ba, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -815,6 +861,7 @@ static const lower_spec specs[] = {
     {"MatMulInteger", run_qmatmul}, {"QLinearMatMul", run_qmatmul},
     {"ConvInteger", run_qconv},     {"QLinearConv", run_qconv},
     {"Scatter", run_scatter_old},
+    {"Det", run_det},               {"LRN", run_lrn},               {"ReverseSequence", run_revseq},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
