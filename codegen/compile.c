@@ -34,7 +34,8 @@ const odin_lowering *odin_lowering_find(const odin_node *n) {
                                      odin_lowerings_qmatmul,
                                      odin_lowerings_qconv,
                                      odin_lowerings_trig,
-                                     odin_lowerings_misc2};
+                                     odin_lowerings_misc2,
+                                     odin_lowerings_lpnorm};
     const int n_tables = (int)(sizeof tables / sizeof tables[0]);
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0) {
         char name[128];

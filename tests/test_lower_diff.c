@@ -834,6 +834,31 @@ static void run_revseq(const char *op) {
         }
 }
 
+/* LpNormalization (p 1 and 2, several axes) and MeanVarianceNormalization (default and
+ * explicit axes), f32 and f64. */
+static void run_lpnorm(const char *op) {
+    bool mvn = !strcmp(op, "MeanVarianceNormalization");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            odin_graph *g = odin_graph_new("lpnorm");
+            int64_t xd[4] = {2, 3, 2, sizes[k]};
+            odin_dtype t = v & 1 ? ODIN_F64 : ODIN_F32;
+            int x = odin_input(g, "x", t, 4, xd);
+            int64_t axes[2] = {1, -1};
+            odin_attr a[2];
+            int na = 0;
+            if (mvn) {
+                if (v >= 2) a[na++] = ODIN_ATTR_INTS("axes", axes, v == 2 ? 1 : 2);
+            } else {
+                a[na++] = ODIN_ATTR_I("p", v < 2 ? 2 : 1);
+                a[na++] = ODIN_ATTR_I("axis", v == 1 ? 1 : v == 2 ? 0 : -1);
+            }
+            odin_output(g, odin_build(g, op, &x, 1, a, na, 1, NULL), "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "%s %s v%d n=%lld", op, odin_dtype_name(t), v, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -862,6 +887,7 @@ static const lower_spec specs[] = {
     {"ConvInteger", run_qconv},     {"QLinearConv", run_qconv},
     {"Scatter", run_scatter_old},
     {"Det", run_det},               {"LRN", run_lrn},               {"ReverseSequence", run_revseq},
+    {"LpNormalization", run_lpnorm}, {"MeanVarianceNormalization", run_lpnorm},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
