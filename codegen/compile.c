@@ -35,7 +35,8 @@ const odin_lowering *odin_lowering_find(const odin_node *n) {
                                      odin_lowerings_qconv,
                                      odin_lowerings_trig,
                                      odin_lowerings_misc2,
-                                     odin_lowerings_lpnorm};
+                                     odin_lowerings_lpnorm,
+                                     odin_lowerings_gridsample};
     const int n_tables = (int)(sizeof tables / sizeof tables[0]);
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0) {
         char name[128];

@@ -859,6 +859,27 @@ static void run_lpnorm(const char *op) {
         }
 }
 
+/* GridSample: every mode x padding x align_corners combination (18, three per size), grid
+ * points in [-2, 2) so the paddings act; the grid's output width takes the odd sizes. */
+static void run_gridsample(const char *op) {
+    static const char *const modes[3] = {"bilinear", "nearest", "bicubic"};
+    static const char *const pads[3] = {"zeros", "border", "reflection"};
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 3; v++) {
+            int combo = (k * 3 + v) % 18, m = combo % 3, p = (combo / 3) % 3, align = combo / 9;
+            odin_graph *g = odin_graph_new("gridsample");
+            odin_dtype t = v == 2 ? ODIN_F64 : ODIN_F32;
+            int64_t xd[4] = {2, 3, 4, 5}, gd[4] = {2, 3, sizes[k], 2};
+            int ins[2] = {odin_input(g, "x", t, 4, xd), odin_input(g, "grid", t, 4, gd)};
+            odin_attr a[3] = {ODIN_ATTR_S("mode", modes[m]), ODIN_ATTR_S("padding_mode", pads[p]),
+                              ODIN_ATTR_I("align_corners", align)};
+            odin_output(g, odin_build(g, op, ins, 2, a, 3, 1, NULL), "y");
+            check_opts o = opts(1e-9, 0, 0);
+            CHECK_GRAPH(g, o, "GridSample %s %s align %d %s n=%lld", modes[m], pads[p], align, odin_dtype_name(t),
+                        (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -888,6 +909,7 @@ static const lower_spec specs[] = {
     {"Scatter", run_scatter_old},
     {"Det", run_det},               {"LRN", run_lrn},               {"ReverseSequence", run_revseq},
     {"LpNormalization", run_lpnorm}, {"MeanVarianceNormalization", run_lpnorm},
+    {"GridSample", run_gridsample},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
