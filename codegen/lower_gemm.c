@@ -184,9 +184,21 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
     p->VL = odin_target_vector_floats(c->target);
     if (p->VL < 1) p->VL = 4;
     p->NV = 2;
-    /* MR rows x NV vectors of accumulators plus NV B vectors and one broadcast */
-    p->MR = c->target->vector_regs >= 32 ? 6 : 4;
-    if (p->MR * p->NV + p->NV + 1 > c->target->vector_regs) p->MR = 4;
+    /* MR rows x NV vectors of accumulators plus NV B vectors and one broadcast must fit
+     * the registers; of the row counts that fit, the one leaving the smallest row tail
+     * (a short tail strip runs latency-bound), ties to the taller tile */
+    static const int mr_choices[] = {8, 6, 4};
+    p->MR = 4;
+    int64_t best_waste = -1;
+    for (int i = 0; i < 3; i++) {
+        int mr = mr_choices[i];
+        if (mr * p->NV + p->NV + 1 > c->target->vector_regs) continue;
+        int64_t waste = (s->M + mr - 1) / mr * mr - s->M;
+        if (best_waste < 0 || waste < best_waste) {
+            best_waste = waste;
+            p->MR = mr;
+        }
+    }
     p->NRW = p->NV * p->VL;
     p->vt = LLVMVectorType(c->t_f32, (unsigned)p->VL);
     size_t l1 = c->target->l1d ? c->target->l1d : 32 << 10;
