@@ -880,6 +880,38 @@ static void run_gridsample(const char *op) {
         }
 }
 
+/* DFT (real / complex, inverse, onesided, dft_length shorter and longer than the axis,
+ * the axis as an input) and STFT (window input or frame_length, onesided); the signal
+ * length takes the odd sizes. Bit-exact: the twiddles are the eval's own values. */
+static void run_dft(const char *op) {
+    bool stft = !strcmp(op, "STFT");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("dft");
+            odin_dtype t = v == 3 ? ODIN_F64 : ODIN_F32;
+            int64_t comps = v & 1 ? 2 : 1;
+            int y;
+            if (stft) {
+                int64_t xd[3] = {2, n + 6, comps}, step = v + 1, flen = 4 + v, wl = 5;
+                int ins[4] = {odin_input(g, "x", t, 3, xd), odin_constant_i64(g, "step", 0, NULL, &step), -2, -2};
+                if (v & 2) ins[2] = odin_input(g, "w", t, 1, &wl);
+                else ins[3] = odin_constant_i64(g, "flen", 0, NULL, &flen);
+                odin_attr a = ODIN_ATTR_I("onesided", v == 0);
+                y = odin_build(g, op, ins, 4, &a, 1, 1, NULL);
+            } else {
+                int64_t xd[4] = {2, n, 3, comps}, axis = 1, len = v == 2 ? n + 3 : n > 2 ? n - 2 : 1;
+                int ins[3] = {odin_input(g, "x", t, 4, xd), v >= 2 ? odin_constant_i64(g, "len", 0, NULL, &len) : -2,
+                              odin_constant_i64(g, "axis", 0, NULL, &axis)};
+                odin_attr a[2] = {ODIN_ATTR_I("inverse", v == 1), ODIN_ATTR_I("onesided", v == 2 && comps == 1)};
+                y = odin_build(g, op, ins, 3, a, 2, 1, NULL);
+            }
+            odin_output(g, y, "y");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "%s v%d n=%lld", op, v, (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -909,7 +941,7 @@ static const lower_spec specs[] = {
     {"Scatter", run_scatter_old},
     {"Det", run_det},               {"LRN", run_lrn},               {"ReverseSequence", run_revseq},
     {"LpNormalization", run_lpnorm}, {"MeanVarianceNormalization", run_lpnorm},
-    {"GridSample", run_gridsample},
+    {"GridSample", run_gridsample}, {"DFT", run_dft},             {"STFT", run_dft},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
