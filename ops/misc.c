@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dropout.h"
 #include "op.h"
 #include "shape_util.h"
 
@@ -271,6 +272,12 @@ static uint32_t mt_next(mt19937 *m) {
 static double mt_uniform(mt19937 *m) {
     uint32_t a = mt_next(m) >> 5, b = mt_next(m) >> 6;
     return ((double)a * 67108864.0 + (double)b) / 9007199254740992.0;
+}
+
+void odin_dropout_uniforms(int64_t seed, int64_t n, double *u) {
+    mt19937 rng;
+    mt_seed(&rng, (uint32_t)seed);
+    for (int64_t i = 0; i < n; i++) u[i] = mt_uniform(&rng);
 }
 
 /* Inference (the default): identity with an all-true mask. */

@@ -450,6 +450,26 @@ static void run_dropout(const char *op) {
             check_opts o = opts(0, 0, 0);
             CHECK_GRAPH(g, o, "Dropout v%d n=%lld", v, (long long)sizes[k]);
         }
+    /* training_mode as a run-time input (true or false by seed), ratio constant or computed:
+     * the kernel replays the eval's seeded draws */
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            odin_graph *g = odin_graph_new("dropout_train");
+            int64_t xd[2] = {3, sizes[k]};
+            float r = 0.3f;
+            int ratio = v & 1 ? odin_mul(g, odin_build(g, "Abs", (int[]){odin_input(g, "r", ODIN_F32, 0, NULL)}, 1, NULL, 0, 1, NULL),
+                                         odin_scalar_f32(g, "k", 0.2f))
+                              : odin_constant_f32(g, "ratio", 0, NULL, &r);
+            int ins[3] = {odin_input(g, "x", v & 2 ? ODIN_F64 : ODIN_F32, 2, xd), ratio,
+                          odin_input(g, "training", ODIN_BOOL, 0, NULL)};
+            odin_attr a = ODIN_ATTR_I("seed", 7 + v);
+            int outs[2];
+            odin_build(g, op, ins, 3, &a, 1, 2, outs);
+            odin_output(g, outs[0], "y"), odin_output(g, outs[1], "mask");
+            check_opts o = opts(0, 0, 0);
+            o.seed = 11 + (uint64_t)(k * 4 + v);
+            CHECK_GRAPH(g, o, "Dropout run-time training v%d n=%lld", v, (long long)sizes[k]);
+        }
 }
 
 /* Cast / CastLike pairs the fused scalar lowering turns down (f16, bf16, f64), through
