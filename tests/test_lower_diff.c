@@ -932,6 +932,25 @@ static void run_dft(const char *op) {
         }
 }
 
+/* MaxUnpool: kernel 2 stride 2 over [2,3,2,n], random flat indices into the unpooled
+ * [2,3,4,2n] (repeats: the last write wins, as in the eval), with and without a larger
+ * output_shape; f32 and i16 data. */
+static void run_unpool(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 2; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("unpool");
+            int64_t xd[4] = {2, 3, 2, n}, os[4] = {2, 3, 5, 2 * n + 1}, four = 4;
+            int ins[3] = {odin_input(g, "x", v ? ODIN_I16 : ODIN_F32, 4, xd), odin_input(g, "i", ODIN_I64, 4, xd),
+                          v ? odin_constant_i64(g, "shape", 1, &four, os) : -2};
+            int64_t ks[2] = {2, 2};
+            odin_attr a[2] = {ODIN_ATTR_INTS("kernel_shape", ks, 2), ODIN_ATTR_INTS("strides", ks, 2)};
+            odin_output(g, odin_build(g, op, ins, v ? 3 : 2, a, 2, 1, NULL), "y");
+            check_opts o = opts(0, 0, 48 * n);
+            CHECK_GRAPH(g, o, "MaxUnpool v%d n=%lld", v, (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -962,6 +981,7 @@ static const lower_spec specs[] = {
     {"Det", run_det},               {"LRN", run_lrn},               {"ReverseSequence", run_revseq},
     {"LpNormalization", run_lpnorm}, {"MeanVarianceNormalization", run_lpnorm},
     {"GridSample", run_gridsample}, {"DFT", run_dft},             {"STFT", run_dft},
+    {"MaxUnpool", run_unpool},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
