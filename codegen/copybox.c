@@ -118,6 +118,32 @@ static LLVMValueRef offset_of(odin_lower_ctx *c, box_emit *e, const int64_t *str
     return o;
 }
 
+/* The innermost loop copies a run that is contiguous on both sides: one memcpy of
+ * (end - begin) elements instead of an element loop. Besides being what a copy should
+ * be, this keeps LLVM's -O3 from blowing small copies up: the loop vectorizer guards an
+ * element loop with a run-time overlap check and keeps the scalar loop as its fallback,
+ * and -O3's full unrolling then flattened whole nests of those fallbacks (a 4x32x64
+ * transpose of gpt2 became ~25,000 instructions and 10 s of code generation). A loop
+ * around a call is neither vectorized nor unrolled that way, and the code stays free of
+ * loop metadata, which would stop kernel sharing (codegen/lower.h). Source and
+ * destination never overlap partially (the planner gives an output its own memory); an
+ * in-place copy is the same address on both sides, which llvm.memcpy allows. */
+static bool contiguous_run(const box_emit *e, int li) {
+    const box_loop *l = &e->loops[li];
+    return li == e->n_loops - 1 && e->box.src >= 0 && l->kind != LOOP_TILES &&
+           e->box.src_stride[l->dim] == 1 && e->box.dst_stride[l->dim] == 1;
+}
+
+static void emit_run_copy(odin_lower_ctx *c, box_emit *e, int d, LLVMValueRef first,
+                          LLVMValueRef count) {
+    e->idx[d] = first;
+    LLVMValueRef src = odin_gep(c, e->ty, e->src, offset_of(c, e, e->box.src_stride, e->box.src_off));
+    LLVMValueRef dst = odin_gep(c, e->ty, e->dst, offset_of(c, e, e->box.dst_stride, e->box.dst_off));
+    LLVMValueRef bytes = LLVMBuildNSWMul(c->b, count, odin_i64(c, (int64_t)e->box.esize), "");
+    unsigned align = (unsigned)e->box.esize;
+    LLVMBuildMemCpy(c->b, dst, align, src, align, bytes);
+}
+
 static void emit_nest(odin_lower_ctx *c, box_emit *e, int li, LLVMValueRef lo, LLVMValueRef hi) {
     if (li == e->n_loops) {
         LLVMValueRef v = e->fill;
@@ -136,6 +162,12 @@ static void emit_nest(odin_lower_ctx *c, box_emit *e, int li, LLVMValueRef lo, L
         end = LLVMBuildSelect(c->b, lt, rest, odin_i64(c, e->tile), "");
     } else if (l->kind == LOOP_IN_TILE) {
         end = odin_i64(c, e->tile);
+    }
+    if (contiguous_run(e, li)) {
+        /* an in-tile loop starts at its tile's base (begin is 0 there) */
+        LLVMValueRef first = l->kind == LOOP_IN_TILE ? e->base[d] : begin;
+        emit_run_copy(c, e, d, first, LLVMBuildNSWSub(c->b, end, begin, ""));
+        return;
     }
     odin_loop loop;
     LLVMValueRef iv = odin_loop_begin(c, &loop, begin, end, 1, "j");
