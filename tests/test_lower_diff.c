@@ -951,6 +951,30 @@ static void run_unpool(const char *op) {
         }
 }
 
+/* RoiAlign: avg and max, both coordinate modes (and opset 10), fixed and adaptive
+ * sampling; regions from random corners (some reversed or outside the map); the map width
+ * takes the odd sizes. */
+static void run_roialign(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 4; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("roialign");
+            if (v == 3) g->opset = 10;
+            odin_dtype t = v == 2 ? ODIN_F64 : ODIN_F32;
+            int64_t xd[4] = {2, 3, 5, n}, rd[2] = {4, 4}, four = 4;
+            int rois = odin_input(g, "rois", t, 2, rd);
+            if (t == ODIN_F32) rois = odin_mul(g, rois, odin_scalar_f32(g, "k", 3.0f));
+            int ins[3] = {odin_input(g, "x", t, 4, xd), rois, odin_input(g, "b", ODIN_I64, 1, &four)};
+            odin_attr a[6] = {ODIN_ATTR_S("mode", v & 1 ? "max" : "avg"),
+                              ODIN_ATTR_S("coordinate_transformation_mode", v == 1 ? "output_half_pixel" : "half_pixel"),
+                              ODIN_ATTR_I("output_height", 3), ODIN_ATTR_I("output_width", 2),
+                              ODIN_ATTR_I("sampling_ratio", v == 1 ? 2 : 0), ODIN_ATTR_F("spatial_scale", 0.8f)};
+            odin_output(g, odin_build(g, op, ins, 3, a, 6, 1, NULL), "y");
+            check_opts o = opts(0, 0, 2);
+            CHECK_GRAPH(g, o, "RoiAlign v%d n=%lld", v, (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -981,7 +1005,7 @@ static const lower_spec specs[] = {
     {"Det", run_det},               {"LRN", run_lrn},               {"ReverseSequence", run_revseq},
     {"LpNormalization", run_lpnorm}, {"MeanVarianceNormalization", run_lpnorm},
     {"GridSample", run_gridsample}, {"DFT", run_dft},             {"STFT", run_dft},
-    {"MaxUnpool", run_unpool},
+    {"MaxUnpool", run_unpool},      {"RoiAlign", run_roialign},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
