@@ -39,7 +39,8 @@ const odin_lowering *odin_lowering_find(const odin_node *n) {
                                      odin_lowerings_gridsample,
                                      odin_lowerings_dft,
                                      odin_lowerings_unpool,
-                                     odin_lowerings_roialign};
+                                     odin_lowerings_roialign,
+                                     odin_lowerings_lppool};
     const int n_tables = (int)(sizeof tables / sizeof tables[0]);
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0) {
         char name[128];

@@ -975,6 +975,28 @@ static void run_roialign(const char *op) {
         }
 }
 
+/* LpPool (p 1, 2, 3; pads, strides, dilations, ceil_mode) and GlobalLpPool, f32 and f64;
+ * the innermost spatial extent takes the odd sizes. */
+static void run_lppool(const char *op) {
+    bool global = !strcmp(op, "GlobalLpPool");
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 3; v++) {
+            odin_graph *g = odin_graph_new("lppool");
+            odin_dtype t = v == 1 ? ODIN_F64 : ODIN_F32;
+            int64_t xd[4] = {2, 3, 4, sizes[k]};
+            int x = odin_input(g, "x", t, 4, xd);
+            int64_t ks[2] = {2, 3}, st[2] = {1, 2}, pads[4] = {0, 1, 1, 1}, dil[2] = {2, 1};
+            odin_attr a[6] = {ODIN_ATTR_I("p", v + 1), ODIN_ATTR_INTS("kernel_shape", ks, 2),
+                              ODIN_ATTR_INTS("strides", st, 2), ODIN_ATTR_INTS("pads", pads, 4),
+                              ODIN_ATTR_INTS("dilations", dil, 2), ODIN_ATTR_I("ceil_mode", v == 2)};
+            odin_output(g, odin_build(g, op, &x, 1, a, global ? 1 : 6, 1, NULL), "y");
+            /* p = 3 goes through the f32 mathlib; f64's sqrt vs the eval's pow(s, 0.5) can
+             * differ in the last bit */
+            check_opts o = opts(v == 2 ? 2e-6 : v == 1 ? 1e-15 : 0, 0, 0);
+            CHECK_GRAPH(g, o, "%s p=%d %s n=%lld", op, v + 1, odin_dtype_name(t), (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -1006,6 +1028,7 @@ static const lower_spec specs[] = {
     {"LpNormalization", run_lpnorm}, {"MeanVarianceNormalization", run_lpnorm},
     {"GridSample", run_gridsample}, {"DFT", run_dft},             {"STFT", run_dft},
     {"MaxUnpool", run_unpool},      {"RoiAlign", run_roialign},
+    {"LpPool", run_lppool},         {"GlobalLpPool", run_lppool},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
