@@ -40,7 +40,8 @@ const odin_lowering *odin_lowering_find(const odin_node *n) {
                                      odin_lowerings_dft,
                                      odin_lowerings_unpool,
                                      odin_lowerings_roialign,
-                                     odin_lowerings_lppool};
+                                     odin_lowerings_lppool,
+                                     odin_lowerings_roipool};
     const int n_tables = (int)(sizeof tables / sizeof tables[0]);
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0) {
         char name[128];

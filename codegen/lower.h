@@ -113,6 +113,7 @@ extern const odin_lowering odin_lowerings_dft[];
 extern const odin_lowering odin_lowerings_unpool[];
 extern const odin_lowering odin_lowerings_roialign[];
 extern const odin_lowering odin_lowerings_lppool[];
+extern const odin_lowering odin_lowerings_roipool[];
 
 /* Address of tensor t in the current function: its slot pointer; NULL when t is not
  * materialized (internal to a fused group) or not one of the group's tensors. */

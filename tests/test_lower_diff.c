@@ -997,6 +997,33 @@ static void run_lppool(const char *op) {
         }
 }
 
+/* MaxRoiPool: regions [batch, x1, y1, x2, y2] from small integers (valid batch indices,
+ * ties on the rounding, some regions reversed), f32 and f64; the map width takes the odd
+ * sizes. */
+static void run_roipool(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 2; v++) {
+            int64_t n = sizes[k];
+            odin_graph *g = odin_graph_new("roipool");
+            odin_dtype t = v ? ODIN_F64 : ODIN_F32;
+            int64_t xd[4] = {2, 3, 6, n}, rd[2] = {4, 5}, ps[2] = {2, 3};
+            /* |small integers| times [0.5, 3, 1.5, 3, 1.5]: batch indices 0, 0.5, 1 and corners
+             * on rounding ties */
+            int rois = odin_input(g, "rois", t, 2, rd);
+            int absr = odin_build(g, "Abs", &rois, 1, NULL, 0, 1, NULL);
+            int64_t five = 5;
+            double colv[5] = {0.5, 3, 1.5, 3, 1.5};
+            float colf[5] = {0.5f, 3, 1.5f, 3, 1.5f};
+            int col = odin_constant(g, "col", t, 1, &five, v ? (const void *)colv : (const void *)colf);
+            int ins[2] = {odin_input(g, "x", t, 4, xd), odin_mul(g, absr, col)};
+            odin_attr a[2] = {ODIN_ATTR_INTS("pooled_shape", ps, 2), ODIN_ATTR_F("spatial_scale", 1.5f)};
+            odin_output(g, odin_build(g, op, ins, 2, a, 2, 1, NULL), "y");
+            check_opts o = opts(0, 0, 0);
+            o.float_ties = true;
+            CHECK_GRAPH(g, o, "MaxRoiPool %s n=%lld", odin_dtype_name(t), (long long)n);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -1029,6 +1056,7 @@ static const lower_spec specs[] = {
     {"GridSample", run_gridsample}, {"DFT", run_dft},             {"STFT", run_dft},
     {"MaxUnpool", run_unpool},      {"RoiAlign", run_roialign},
     {"LpPool", run_lppool},         {"GlobalLpPool", run_lppool},
+    {"MaxRoiPool", run_roipool},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
