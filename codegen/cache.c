@@ -14,7 +14,7 @@
 #include "compile.h"
 #include "lower.h"
 
-#define KEY_VERSION "odin-jit-cache-1"
+#define KEY_VERSION "odin-jit-cache-2"
 
 typedef struct entry {
     uint64_t key;
@@ -58,14 +58,31 @@ static void add_place(XXH3_state_t *s, const odin_plan *plan, int t) {
     add_u64(s, (uint64_t)plan->place[t].index);
 }
 
-/* The graph hash ignores node order and tensor numbering; compiled code does not (node
- * indices of eval fallbacks, the plan's io/weights slots and arena offsets), so the key
- * adds the nodes in order and every node's tensor placement. */
+/* What the key covers, and why the weights' bytes are in it. Compiled code depends on:
+ *  - the graph's structure: ops, attributes, dtypes and shapes (all literals in the code),
+ *    node order and every tensor's placement (eval fallbacks' node indices, the plan's
+ *    io/weights slots and arena offsets);
+ *  - the values of the constants a lowering reads while generating code: they become
+ *    literals or constant tables (Reshape/Slice/Pad/axes inputs, Gather's constant
+ *    indices, BatchNormalization's folded parameters, Dropout's ratio, ...). Lowerings
+ *    read any constant input they like, straight from tensor data, so there is no list of
+ *    which constants those are;
+ *  - not the values of the weights a kernel reads at run time (MatMul / packed panels,
+ *    embeddings): they are data, reached through the weights table that a load or rebind
+ *    rebuilds from the graph.
+ * A program compiled for one set of weights may therefore be reused only for the same
+ * values of every constant, so the key hashes every constant's bytes (XXH3, about memory
+ * speed: ~40 ms on a 0.1B-parameter model). Cheaper identities were considered and
+ * rejected: a mapped .odin file's (device, inode, mtime, size, offset) names different
+ * bytes when the file is rewritten in place within the clock's granularity, and graphs
+ * cloned for a session point into their parent's mapping without knowing the file; a
+ * memo by data address is wrong once the memory is unmapped and reused by another model.
+ * A content hash written into the .odin file at save time would be the cheap and sound
+ * scheme (ir/ would carry it). Each tensor is hashed once here: odin_graph_hash would
+ * hash every constant a second time, so its parts are taken from the tensor hashes. */
 odin_status odin_compile_key(const odin_graph *g, const odin_target *t,
                              const odin_compile_options *o, uint64_t *key) {
     *key = 0;
-    uint64_t gh = odin_graph_hash(g);
-    if (!gh) return odin_errorf("out of memory");
     uint64_t *th = malloc(sizeof *th * (size_t)(g->n_tensors ? g->n_tensors : 1));
     XXH3_state_t *s = XXH3_createState();
     odin_plan plan = {0};
@@ -75,20 +92,32 @@ odin_status odin_compile_key(const odin_graph *g, const odin_target *t,
         XXH3_64bits_reset(s);
         add_str(s, KEY_VERSION);
         add_build(s);
-        add_u64(s, gh);
+        add_u64(s, (uint64_t)g->opset);
+        add_u64(s, (uint64_t)g->opset_ms);
+        /* every tensor (constants by content, the rest by type and producer), in index
+         * order: finer than odin_graph_hash's multiset, as the code is */
+        add_u64(s, (uint64_t)g->n_tensors);
+        XXH3_64bits_update(s, th, sizeof *th * (size_t)g->n_tensors);
+        add_u64(s, (uint64_t)g->n_nodes);
         for (int i = 0; i < g->n_nodes; i++) {
             const odin_node *n = &g->nodes[i];
             add_u64(s, odin_node_hash(g, i, th));
             for (int k = 0; k < n->n_inputs; k++) add_place(s, &plan, n->inputs[k]);
             for (int k = 0; k < n->n_outputs; k++) add_place(s, &plan, n->outputs[k]);
         }
+        add_u64(s, (uint64_t)g->n_inputs);
         for (int i = 0; i < g->n_inputs; i++) {
             const odin_tensor *in = &g->tensors[g->inputs[i]];
+            add_u64(s, (uint64_t)g->inputs[i]);
             add_place(s, &plan, g->inputs[i]);
             add_u64(s, (uint64_t)in->rank);
             for (int d = 0; d < in->rank; d++) add_u64(s, (uint64_t)in->dims[d]);
         }
-        for (int i = 0; i < g->n_outputs; i++) add_place(s, &plan, g->outputs[i]);
+        add_u64(s, (uint64_t)g->n_outputs);
+        for (int i = 0; i < g->n_outputs; i++) {
+            add_u64(s, (uint64_t)g->outputs[i]);
+            add_place(s, &plan, g->outputs[i]);
+        }
         add_u64(s, (uint64_t)plan.n_groups);
         for (int i = 0; i < plan.n_groups; i++) {
             add_u64(s, (uint64_t)plan.groups[i].first);
@@ -177,6 +206,7 @@ odin_status odin_jit_get(const odin_graph *g, const odin_compile_options *o,
     uint64_t key;
     ODIN_TRY(odin_target_host(&host));
     ODIN_TRY(odin_compile_key(g, &host, o, &key));
+    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "cache key %.1f ms\n", now_ms() - t0);
     entry *e;
     HASH_FIND(hh, memory, &key, sizeof key, e);
     if (e) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../ir/edit.h"
 #include "../ir/hash.h"
@@ -92,6 +93,12 @@ static odin_status bind_values(odin_graph *g, const odin_value *inputs, bool all
     return ODIN_OK;
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 odin_status odin_engine_prepare(odin_graph *g, const odin_value *inputs,
                                 const odin_engine_options *o, odin_program **out,
                                 odin_cache_result *how) {
@@ -103,6 +110,7 @@ odin_status odin_engine_prepare(odin_graph *g, const odin_value *inputs,
     /* Default -O2 for LLVM too: on gpt2 -O3 compiles ten times longer for the same speed. */
     po.opt_level = co.opt_level = o->opt_level >= 0 ? o->opt_level : 2;
     co.profile = o->profile;
+    double t0 = now_ms();
     ODIN_TRY(odin_run_passes(g, &po));
     for (int round = 0; round < 2 && inputs && !shapes_static(g); round++) {
         bool bound = false;
@@ -112,6 +120,8 @@ odin_status odin_engine_prepare(odin_graph *g, const odin_value *inputs,
         ODIN_TRY(odin_reinfer(g));
         ODIN_TRY(odin_run_passes(g, &po));
     }
+    /* ODIN_COMPILE_TIMES=1 (see codegen/compile.c): the graph passes' share */
+    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "passes %.1f ms\n", now_ms() - t0);
     return odin_jit_get(g, &co, o->cache_dir, out, how);
 }
 

@@ -99,6 +99,11 @@ static void test_keys(void) {
     snprintf(other.features, sizeof other.features, "-avx512f");
     CHECK_OK(odin_compile_key(g, &other, &o, &b));
     CHECK(a != b, "target features change the key");
+    /* weights are in the key: code may bake constant values in (codegen/cache.c) */
+    odin_graph *g2 = mlp("seed=2");
+    CHECK_OK(odin_compile_key(g2, &host, &o, &b));
+    CHECK(a != b, "other weights, other key");
+    odin_graph_free(g2);
     odin_graph_free(g);
 }
 
