@@ -14,7 +14,13 @@ int odin_cmd_ops(int argc, char **argv) {
             printf("usage: odinc ops [--missing]\nLists every op: domain, name, opset range, "
                    "whether it has a reference kernel (eval) and a compiled lowering (lower: "
                    "yes, partial = some attributes/dtypes run the eval fallback, no).\n"
-                   "--missing: only the ops without any lowering.\n");
+                   "--missing: only the ops without any lowering.\n"
+                   "Ops without a lowering run their eval from compiled code. By design these are\n"
+                   "the ops whose output shape depends on input values (NonZero, Compress, Unique,\n"
+                   "NonMaxSuppression, ConstantOfShape, the window generators and MelWeightMatrix:\n"
+                   "compiled code has static shapes; with constant inputs they fold at compile\n"
+                   "time) and Constant (always folded). `odinc check --fallbacks` names the nodes\n"
+                   "of a model that run their eval.\n");
             return 0;
         }
         if (!strcmp(argv[i], "--missing")) missing = true;
