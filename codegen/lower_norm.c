@@ -1,7 +1,7 @@
 /* codegen/lower_norm.c — compiled normalizations on f32: LayerNormalization and
  * RMSNormalization (rows over the dims from `axis` on), BatchNormalization in inference
  * mode (per-channel scale and shift, folded at compile time when the four parameters are
- * constants), InstanceNormalization and GroupNormalization (statistics per contiguous
+ * constants; training mode is codegen/lower_bn_train.c), InstanceNormalization and GroupNormalization (statistics per contiguous
  * (sample, group) block). Statistics take two vectorized passes (sum, then squared
  * deviations, as the reference does) and one pass writes the output; rows or blocks are
  * split across threads when the tensor is large. Other dtypes and parameter layouts the
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lower_bn_train.h"
 #include "lower_util.h"
 #include "mathlib.h"
 
@@ -181,7 +182,7 @@ static bool bn_plan(const odin_graph *g, int node, bn_user *u) {
 
 static bool accept_bn(const odin_graph *g, int node) {
     bn_user u;
-    return bn_plan(g, node, &u);
+    return bn_plan(g, node, &u) || odin_bn_training_accepts(g, node);
 }
 
 static LLVMValueRef f32_global(odin_lower_ctx *c, const float *v, int64_t n, const char *what) {
@@ -246,6 +247,7 @@ static odin_status bn_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, 
 
 static odin_status l_bn(odin_lower_ctx *c) {
     bn_user u;
+    if (odin_bn_training_accepts(c->g, c->node)) return odin_lower_bn_training(c);
     if (!bn_plan(c->g, c->node, &u)) return odin_errorf("unsupported parameter layout");
     ODIN_TRY(bn_fold(c, &u));
     int64_t blocks = u.n * u.ch, bytes = blocks * u.sp * 4;

@@ -1024,6 +1024,25 @@ static void run_roipool(const char *op) {
         }
 }
 
+/* BatchNormalization in training mode (batch statistics, running mean / var outputs);
+ * inference mode is tested in test_codegen_reduce.c. */
+static void run_bn_training(const char *op) {
+    for (int k = 0; k < N_SIZES; k++)
+        for (int v = 0; v < 2; v++) {
+            odin_graph *g = odin_graph_new("bn_train");
+            int64_t xd[4] = {2, 3, 2, sizes[k]}, xd2[2] = {sizes[k], 3}, three = 3;
+            int ins[5] = {odin_input(g, "x", ODIN_F32, v ? 2 : 4, v ? xd2 : xd)};
+            const char *names[4] = {"scale", "b", "mean", "var"};
+            for (int i = 0; i < 4; i++) ins[1 + i] = odin_input(g, names[i], ODIN_F32, 1, &three);
+            odin_attr a[3] = {ODIN_ATTR_I("training_mode", 1), ODIN_ATTR_F("momentum", 0.8f), ODIN_ATTR_F("epsilon", 0.01f)};
+            int outs[3];
+            odin_build(g, op, ins, 5, a, 3, 3, outs);
+            odin_output(g, outs[0], "y"), odin_output(g, outs[1], "rmean"), odin_output(g, outs[2], "rvar");
+            check_opts o = opts(0, 0, 0);
+            CHECK_GRAPH(g, o, "BatchNormalization training v%d n=%lld", v, (long long)sizes[k]);
+        }
+}
+
 typedef struct lower_spec {
     const char *op;
     void (*run)(const char *op);
@@ -1056,7 +1075,7 @@ static const lower_spec specs[] = {
     {"GridSample", run_gridsample}, {"DFT", run_dft},             {"STFT", run_dft},
     {"MaxUnpool", run_unpool},      {"RoiAlign", run_roialign},
     {"LpPool", run_lppool},         {"GlobalLpPool", run_lppool},
-    {"MaxRoiPool", run_roipool},
+    {"MaxRoiPool", run_roipool},    {"BatchNormalization", run_bn_training},
 };
 #define N_SPECS (int)(sizeof specs / sizeof specs[0])
 
