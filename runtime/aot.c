@@ -38,6 +38,10 @@ static int fail(int code, const char *fmt, ...) {
 
 const char *odin_aot_last_error(void) { return last_error; }
 
+int odin_aot_set_error(int code, const char *message) {
+    return fail(code, "%s", message ? message : "");
+}
+
 const char *odin_aot_status_string(int code) {
     switch (code) {
     case ODIN_AOT_OK: return "ok";

@@ -77,6 +77,8 @@ int odin_aot_run(odin_aot_instance *m, void *const *inputs, void *const *outputs
 void odin_aot_destroy(odin_aot_instance *m);
 /* The message of the calling thread's last failed create/run ("" when none). */
 const char *odin_aot_last_error(void);
+/* Record message as the calling thread's last error (runtime/aot_session.c); returns code. */
+int odin_aot_set_error(int code, const char *message);
 const char *odin_aot_status_string(int code);
 void odin_aot_set_threads(int n); /* 0: all cores */
 
