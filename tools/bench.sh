@@ -15,7 +15,7 @@
 # tools/bench_report.py prints the table and writes BUILD/bench/results.json and
 # BUILD/bench/report.html.
 #
-# Env: BENCH_REPS (5) processes per engine, model and thread count (BENCH_WASM_REPS (3) for
+# Env: BENCH_REPS (3) processes per engine, model and thread count (BENCH_WASM_REPS (3) for
 # wasm and ortweb); BENCH_THREADS ("1 2"); BENCH_MODELS (comma list, default all);
 # BENCH_ENGINES ("odin aot ort wasm ortweb"); BENCH_ENGINE (jit): the engine of `odinc run`;
 # BENCH_RELAXED (0): 1 compiles the wasm modules with --relaxed-simd (and runs Node with
@@ -31,7 +31,7 @@ BUILD=${1:-build}
 OUT="$BUILD/bench"
 ODINC="$BUILD/odinc"
 PY=/usr/bin/python3
-REPS=${BENCH_REPS:-5}
+REPS=${BENCH_REPS:-3}
 WASM_REPS=${BENCH_WASM_REPS:-3}
 ENGINES=${BENCH_ENGINES:-"odin aot ort wasm ortweb"}
 RELAXED=${BENCH_RELAXED:-0}
