@@ -13,6 +13,7 @@
 #include "../ir/graph.h"
 
 struct odin_target;
+struct odin_lm_entries;
 
 typedef enum odin_aot_emit {
     ODIN_AOT_EMIT_EXE,
@@ -31,6 +32,10 @@ typedef struct odin_aot_options {
     const char *cpu;          /* NULL, "native" (this machine) or an LLVM CPU name */
     int opt_level;            /* LLVM 0..3 */
     bool verbose;             /* print the tool commands run */
+    /* A language model (codegen/lm_entries.h): a decode and a prefill entry sharing one
+     * weights blob, a session API (header) and the greedy command line (exe). NULL: the
+     * graph as it is. */
+    const struct odin_lm_entries *lm;
 } odin_aot_options;
 
 /* "exe", "shared", "static", "obj", "llvm", "asm". */

@@ -7,6 +7,7 @@
 
 #include "../runtime/aot.h"
 #include "aot.h"
+#include "aot_emit.h"
 
 static void upper(char *dst, size_t size, const char *src) {
     size_t n = 0;
@@ -83,10 +84,11 @@ odin_status odin_aot_write_header(const odin_graph *g, const odin_aot_options *o
             "const char *%s_last_error(void);\n"
             "const char *%s_status_string(int code);\n"
             "/* Threads of the runtime's pool (0: all cores). */\n"
-            "void %s_set_threads(int n);\n\n"
-            "#ifdef __cplusplus\n}\n#endif\n#endif\n",
+            "void %s_set_threads(int n);\n\n",
             o->weights_file ? "The weights file is looked up next to the library." : "Weights are embedded.",
             n, n, n, n, n, n, n, n, n);
+    if (o->lm) odin_aot_lm_write_header(f, o->lm, n);
+    fprintf(f, "#ifdef __cplusplus\n}\n#endif\n#endif\n");
     bool bad = ferror(f);
     if (fclose(f) != 0 || bad) return odin_errorf("%s: write failed", path);
     return ODIN_OK;

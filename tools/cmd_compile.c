@@ -11,6 +11,7 @@
 #include "../passes/pass.h"
 #include "../passes/specialize.h"
 #include "cli.h"
+#include "cli_lm.h"
 
 #define MAX_SHAPES 64
 
@@ -19,6 +20,7 @@ typedef struct compile_opts {
     const char *shapes[MAX_SHAPES];
     int n_shapes;
     int opt_level; /* -1: passes -O2, LLVM -O3 */
+    int chunk;     /* LM prefill entry's token count */
     bool verbose;
 } compile_opts;
 
@@ -26,7 +28,8 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: odinc compile MODEL -o OUT [--emit exe|shared|static|obj|llvm|asm]\n"
             "                     [--target TRIPLE] [--cpu NAME|native] [--weights embed|FILE]\n"
-            "                     [--shape NAME=d0,d1,... ...] [--name IDENT] [-O0..-O3] [-v]\n\n"
+            "                     [--shape NAME=d0,d1,... ...] [--name IDENT] [--chunk P]\n"
+            "                     [-O0..-O3] [-v]\n\n"
             "Compiles MODEL (.onnx or .odin) ahead of time. Shapes must be static: bind\n"
             "symbolic ones with --shape (an input name or a symbolic dimension name).\n"
             "--emit exe (default): a standalone executable; run it with the inputs as .npy\n"
@@ -43,6 +46,12 @@ static void usage(FILE *f) {
             "  writes them to FILE, read (mmap) at create time from next to the binary.\n"
             "--name IDENT: the C prefix of the API (default: OUT's base name).\n"
             "-O0..-O3: graph passes and LLVM level (default: passes -O2, LLVM -O3).\n"
+            "A language model (docs/language-models.md: input tokens [1,seq] with a symbolic\n"
+            "seq, output logits) is compiled twice into the one output, sharing the weights:\n"
+            "a decode entry (seq = 1) and a prefill entry (seq = P, --chunk P, default 64).\n"
+            "Libraries get IDENT_session_* in the header (create, prefill, step, logits,\n"
+            "reset, destroy); the executable generates greedily with --prompt-ids 1,2,3\n"
+            "--max-tokens N. Binding seq with --shape compiles one static program instead.\n"
             "Every op needs a compiled lowering (there is no interpreter fallback here).\n");
 }
 
@@ -137,6 +146,19 @@ static int compile(const compile_opts *o) {
     ao.name = name;
     odin_graph *g = NULL;
     st = odin_load_model(o->model, &g);
+    if (!st && odin_cli_lm_wanted(g, o->shapes, o->n_shapes)) {
+        odin_pass_options po = odin_pass_defaults();
+        if (o->opt_level >= 0) po.opt_level = o->opt_level;
+        odin_lm_entries lm;
+        st = odin_cli_lm_entries(o->model, g, o->chunk, &po, &lm);
+        if (!st) {
+            ao.lm = &lm;
+            st = odin_aot_compile(lm.g[0], &ao, o->out);
+            odin_lm_entries_free(&lm);
+        }
+        if (st) return odin_cli_fail(odin_status_prefix(st, "%s", o->model));
+        return 0;
+    }
     if (!st) st = apply_shapes(g, o);
     if (!st) {
         odin_pass_options po = odin_pass_defaults();
@@ -150,7 +172,7 @@ static int compile(const compile_opts *o) {
 }
 
 int odin_cmd_compile(int argc, char **argv) {
-    compile_opts o = {.opt_level = -1};
+    compile_opts o = {.opt_level = -1, .chunk = ODIN_LM_DEFAULT_CHUNK};
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         bool missing = false;
@@ -169,6 +191,12 @@ int odin_cmd_compile(int argc, char **argv) {
             o.weights = val;
         } else if (odin_cli_opt(argc, argv, &i, "--name", &val, &missing)) {
             o.name = val;
+        } else if (odin_cli_opt(argc, argv, &i, "--chunk", &val, &missing)) {
+            char *end = NULL;
+            long v = missing ? 0 : strtol(val, &end, 10);
+            if (!missing && (end == val || *end || v < 2 || v > 4096))
+                return odin_cli_usage(argv[0], "--chunk expects a token count in 2..4096, got '%s'", val);
+            o.chunk = (int)v;
         } else if (odin_cli_opt(argc, argv, &i, "--shape", &val, &missing)) {
             if (!missing) {
                 if (o.n_shapes >= MAX_SHAPES) return odin_cli_usage(argv[0], "too many --shape options");
