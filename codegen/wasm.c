@@ -21,6 +21,7 @@
 #include "compile.h"
 #include "emit.h"
 #include "lower.h"
+#include "wasm_internal.h"
 #include "wasm_js.h"
 
 extern char **environ;
@@ -353,16 +354,32 @@ static odin_status compile_object(const odin_graph *g, const odin_plan *plan,
         st = add_runtime(&w, g, plan, o, blob, offsets, blob_bytes);
         LLVMDisposeBuilder(w.b);
     }
-    if (!st) st = wasm_legalize_intrinsics(w.m, false);
-    if (!st) st = check_externals(w.m);
-    if (!st) st = odin_module_verify(w.m);
-    if (!st) st = odin_module_optimize(w.m, &t, o->opt_level);
-    if (!st) st = wasm_legalize_intrinsics(w.m, o->relaxed_simd);
-    if (!st) st = odin_module_verify(w.m);
-    if (!st) st = odin_module_emit(w.m, &t, ODIN_EMIT_OBJECT, obj, obj_size);
+    if (!st) st = odin_wasm_finish_object(w.m, &t, o, obj, obj_size);
     if (w.m) LLVMDisposeModule(w.m);
     LLVMContextDispose(w.c);
     return st;
+}
+
+odin_status odin_wasm_finish_object(LLVMModuleRef m, const odin_target *t,
+                                    const odin_wasm_options *o, void **obj, size_t *obj_size) {
+    wasm_mod w = {.c = LLVMGetModuleContext(m), .m = m};
+    w.i64 = LLVMInt64TypeInContext(w.c);
+    w.ptr = LLVMPointerTypeInContext(w.c, 0);
+    w.v = LLVMVoidTypeInContext(w.c);
+    w.b = LLVMCreateBuilderInContext(w.c);
+    define_parallel_for(&w); /* no-op when already defined */
+    LLVMDisposeBuilder(w.b);
+    ODIN_TRY(wasm_legalize_intrinsics(m, false));
+    ODIN_TRY(check_externals(m));
+    ODIN_TRY(odin_module_verify(m));
+    ODIN_TRY(odin_module_optimize(m, t, o->opt_level));
+    ODIN_TRY(wasm_legalize_intrinsics(m, o->relaxed_simd));
+    ODIN_TRY(odin_module_verify(m));
+    return odin_module_emit(m, t, ODIN_EMIT_OBJECT, obj, obj_size);
+}
+
+odin_status odin_wasm_link(const odin_wasm_options *o, const char *obj, const char *out) {
+    return link_wasm(o->linker ? o->linker : "wasm-ld-19", obj, out);
 }
 
 static odin_status check_static(const odin_graph *g) {

@@ -1,0 +1,25 @@
+/* codegen/wasm_internal.h — the steps of codegen/wasm.c that the language-model build
+ * (codegen/wasm_lm.c) shares: finishing a module that holds compiled entries and its own
+ * runtime globals, and linking it with wasm-ld. Internal to codegen/wasm*.c. */
+#ifndef ODIN_WASM_INTERNAL_H
+#define ODIN_WASM_INTERNAL_H
+
+#include <llvm-c/Core.h>
+
+#include "target.h"
+#include "wasm.h"
+
+/* m: kernels, entries and runtime globals. Defines the single-threaded parallel_for,
+ * maps intrinsics wasm lacks, checks nothing is imported, optimizes and emits the object. */
+odin_status odin_wasm_finish_object(LLVMModuleRef m, const odin_target *t,
+                                    const odin_wasm_options *o, void **obj, size_t *obj_size);
+/* wasm-ld with the exports of wasm.h; a function with the "wasm-export-name" attribute is
+ * exported too. */
+odin_status odin_wasm_link(const odin_wasm_options *o, const char *obj, const char *out);
+
+/* codegen/wasm_lm.c: odin_wasm_build for a language model (codegen/lm_entries.h). */
+struct odin_lm_entries;
+odin_status odin_wasm_build_lm(const struct odin_lm_entries *lm, const odin_wasm_options *o,
+                               const char *out_path);
+
+#endif
