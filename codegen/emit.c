@@ -70,7 +70,14 @@ odin_status odin_module_emit(LLVMModuleRef m, const odin_target *t, odin_emit_ki
         return *buf ? ODIN_OK : odin_errorf("out of memory");
     }
     LLVMTargetMachineRef tm;
-    ODIN_TRY(odin_target_machine(t, LLVMCodeGenLevelAggressive, &tm));
+    /* Machine code at LLVM's "Less" level: the IR is already optimized (-O1..-O3 above);
+     * the back end's remaining level differences are a few machine passes. Against
+     * "Aggressive" on the 2-core dev machine: GPT-2 small's emission 518 -> 500 ms (median
+     * of 5; before copybox's memcpy runs, 0.90 -> 0.58 s), mobilenet_v2 compile CPU
+     * 1.43 -> 1.24 s, and run time the same within noise (best of 3-5 processes, 1 thread:
+     * gpt2 builder 2.95 / 2.94 ms, mlp_b64 0.748 / 0.745, MatMul 128x768x768 1.30 / 1.32,
+     * resnet18 39.2 / 39.1, mobilenet_v2 8.78 / 8.46). */
+    ODIN_TRY(odin_target_machine(t, LLVMCodeGenLevelLess, &tm));
     char *err = NULL;
     LLVMMemoryBufferRef mb = NULL;
     if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, kind == ODIN_EMIT_ASM ? LLVMAssemblyFile
