@@ -17,9 +17,4 @@ odin_status odin_wasm_finish_object(LLVMModuleRef m, const odin_target *t,
  * exported too. */
 odin_status odin_wasm_link(const odin_wasm_options *o, const char *obj, const char *out);
 
-/* codegen/wasm_lm.c: odin_wasm_build for a language model (codegen/lm_entries.h). */
-struct odin_lm_entries;
-odin_status odin_wasm_build_lm(const struct odin_lm_entries *lm, const odin_wasm_options *o,
-                               const char *out_path);
-
 #endif

@@ -85,6 +85,12 @@ class Model {
     });
     return out;
   }
+
+  // A language model's session (runtime/wasm_session.mjs, in modules built from an LM).
+  session() {
+    if (!META.lm) throw new Error(`${META.model}: not a language model (no session)`);
+    return openSession(this);
+  }
 }
 
 // where: the .wasm (path or URL; default: next to this module). options.weights: the
@@ -183,6 +189,7 @@ function bench(model, inputs, runs, loadMs) {
 }
 
 async function main(argv) {
+  if (META.lm && argv.includes('--prompt-ids')) return lmMain(argv);
   const files = [];
   let outDir = null, benchRuns = 0;
   for (let i = 0; i < argv.length; i++) {

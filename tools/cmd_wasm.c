@@ -7,17 +7,19 @@
 #include <sys/stat.h>
 
 #include "../codegen/wasm.h"
+#include "../codegen/wasm_lm.h"
 #include "../frontend/load.h"
 #include "../passes/pass.h"
 #include "../passes/specialize.h"
 #include "cli.h"
+#include "cli_lm.h"
 
 #define MAX_SHAPES 64
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: odinc wasm MODEL -o OUT.wasm [--weights embed|side] [--relaxed-simd]\n"
-            "                  [--shape NAME=d0,d1,... ...] [-O0|-O1|-O2|-O3]\n\n"
+            "                  [--shape NAME=d0,d1,... ...] [--chunk P] [-O0|-O1|-O2|-O3]\n\n"
             "Compiles MODEL (.onnx or .odin) for wasm32 (SIMD128) and writes OUT.wasm and\n"
             "OUT.mjs, an ES module for Node 20 and browsers:\n"
             "    import {load} from './OUT.mjs';\n"
@@ -28,7 +30,12 @@ static void usage(FILE *f) {
             "OUT.bin, which the loader fetches. --relaxed-simd enables relaxed SIMD (Chrome\n"
             "114+, Node 22+). --shape binds the shape of input NAME, or a symbolic dimension\n"
             "NAME (--shape batch=1): every shape must be static. Every op must have a\n"
-            "compiled kernel (there is no reference-eval fallback in wasm).\n");
+            "compiled kernel (there is no reference-eval fallback in wasm).\n"
+            "A language model (docs/language-models.md, symbolic seq) gets a decode entry\n"
+            "(seq = 1) and a prefill entry (seq = P, --chunk P, default 64) sharing the\n"
+            "weights, and sessions in the loader: const s = m.session(); s.prefill(ids);\n"
+            "s.step(id); s.logits; s.reset(); s.pos. As a command: node OUT.mjs\n"
+            "--prompt-ids 1,2,3 --max-tokens N (greedy). A demo page: tools/demo_web/.\n");
 }
 
 /* NAME=VALUE pairs from --shape: the value of `name`, the last one given winning. */
@@ -124,7 +131,7 @@ static long long file_size(const char *path) {
 int odin_cmd_wasm(int argc, char **argv) {
     const char *model = NULL, *out = NULL;
     char *shapes[MAX_SHAPES];
-    int n_shapes = 0;
+    int n_shapes = 0, chunk = ODIN_LM_DEFAULT_CHUNK;
     odin_wasm_options wo = odin_wasm_defaults();
     odin_pass_options po = odin_pass_defaults();
     for (int i = 1; i < argc; i++) {
@@ -147,6 +154,12 @@ int odin_cmd_wasm(int argc, char **argv) {
             if (missing) return odin_cli_usage("wasm", "--shape needs NAME=d0,d1,...");
             if (n_shapes == MAX_SHAPES) return odin_cli_usage("wasm", "too many --shape options");
             shapes[n_shapes++] = (char *)val;
+        } else if (odin_cli_opt(argc, argv, &i, "--chunk", &val, &missing)) {
+            char *end = NULL;
+            long v = missing ? 0 : strtol(val, &end, 10);
+            if (missing || end == val || *end || v < 2 || v > 4096)
+                return odin_cli_usage("wasm", "--chunk expects a token count in 2..4096");
+            chunk = (int)v;
         } else if (argv[i][0] == '-' && argv[i][1] == 'O' && argv[i][2] >= '0' &&
                    argv[i][2] <= '3' && !argv[i][3]) {
             po.opt_level = wo.opt_level = argv[i][2] - '0';
@@ -162,9 +175,17 @@ int odin_cmd_wasm(int argc, char **argv) {
     if (!out) return odin_cli_usage("wasm", "missing -o OUT.wasm");
     odin_graph *g = NULL;
     odin_status st = odin_load_model(model, &g);
-    if (!st) st = bind_shapes(g, shapes, n_shapes);
-    if (!st) st = odin_run_passes(g, &po);
-    if (!st) st = odin_wasm_build(g, &wo, out);
+    if (!st && odin_cli_lm_wanted(g, (const char *const *)shapes, n_shapes)) {
+        odin_lm_entries lm;
+        st = odin_cli_lm_entries(model, g, chunk, &po, &lm);
+        g = NULL;
+        if (!st) st = odin_wasm_build_lm(&lm, &wo, out);
+        if (!st) odin_lm_entries_free(&lm);
+    } else {
+        if (!st) st = bind_shapes(g, shapes, n_shapes);
+        if (!st) st = odin_run_passes(g, &po);
+        if (!st) st = odin_wasm_build(g, &wo, out);
+    }
     if (st) st = odin_status_prefix(st, "%s", model);
     if (!st) {
         size_t n = strlen(out);
