@@ -13,13 +13,14 @@
 
 #include "../codegen/session_jit.h"
 #include "../frontend/load.h"
+#include "../runtime/npy.h"
 #include "../runtime/sample.h"
 #include "../runtime/threads.h"
 #include "../runtime/tokenizer.h"
 #include "cli.h"
 
 typedef struct gen_opts {
-    const char *model, *tokenizer, *prompt, *engine, *cache_dir;
+    const char *model, *tokenizer, *prompt, *engine, *cache_dir, *logits_out;
     int max_tokens, threads, chunk;
     odin_sampler_options sampling;
     bool echo;
@@ -30,7 +31,7 @@ static void usage(FILE *f) {
             "usage: odinc generate MODEL --prompt TEXT [--tokenizer FILE] [--max-tokens N]\n"
             "                      [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
             "                      [--threads N] [--engine jit|ref] [--cache-dir DIR]\n"
-            "                      [--chunk N] [--no-echo]\n\n"
+            "                      [--chunk N] [--no-echo] [--logits-out FILE.npy]\n\n"
             "Generates text with a language-model graph (inputs tokens, pos, state.*; outputs\n"
             "logits, state_out.*: docs/language-models.md). The prompt is printed, then each\n"
             "new token's text as soon as it is sampled; generation stops after N tokens\n"
@@ -46,7 +47,9 @@ static void usage(FILE *f) {
             "--engine jit (default) compiles the graph once per chunk length (prompt chunks\n"
             "of --chunk tokens, default 64, the rest in powers of two; decode steps of one);\n"
             "--cache-dir DIR keeps the compiled code for later runs. ref runs the reference\n"
-            "interpreter.\n");
+            "interpreter.\n"
+            "--logits-out FILE.npy writes the logits each generated token was picked from\n"
+            "([generated, vocab] f32; for comparing engines).\n");
 }
 
 static double now_ms(void) {
@@ -186,9 +189,13 @@ static odin_status generate(const gen_opts *o, odin_graph *g, odin_engine engine
     t0 = now_ms();
     if (!st) st = odin_session_prefill(s, prompt, n_prompt, &logits);
     r->prefill_ms = now_ms() - t0;
-    int64_t eos = odin_tokenizer_eos(tok);
+    int64_t eos = odin_tokenizer_eos(tok), vocab = odin_session_vocab(s);
+    float *seen = NULL; /* --logits-out: one row per sampled position */
+    if (!st && o->logits_out && !(seen = malloc(sizeof *seen * (size_t)vocab * (size_t)(o->max_tokens + 1))))
+        st = odin_errorf("out of memory");
     r->stop = "max_tokens";
     for (int i = 0; !st && i < o->max_tokens; i++) {
+        if (seen) memcpy(seen + (size_t)i * (size_t)vocab, logits, sizeof *seen * (size_t)vocab);
         int64_t id = odin_sample(sampler, logits);
         if (id < 0) {
             st = odin_errorf("every logit is NaN or -inf after %zu tokens", r->generated);
@@ -207,6 +214,11 @@ static odin_status generate(const gen_opts *o, odin_graph *g, odin_engine engine
         r->steps++;
     }
     stream_write(&out, NULL, 0, true);
+    if (!st && seen) {
+        odin_value v = {.dtype = ODIN_F32, .rank = 2, .dims = {(int64_t)r->generated, vocab}, .data = seen};
+        st = odin_npy_write_file(o->logits_out, &v);
+    }
+    free(seen);
     odin_lm_runner_stats stats;
     odin_session_runner_stats(s, &stats);
     r->compiles = stats.compiles;
@@ -290,6 +302,8 @@ int odin_cmd_generate(int argc, char **argv) {
             o.tokenizer = val;
         } else if (odin_cli_opt(argc, argv, &i, "--engine", &val, &missing)) {
             o.engine = val;
+        } else if (odin_cli_opt(argc, argv, &i, "--logits-out", &val, &missing)) {
+            o.logits_out = val;
         } else if (odin_cli_opt(argc, argv, &i, "--cache-dir", &val, &missing)) {
             o.cache_dir = val;
         } else if (odin_cli_opt(argc, argv, &i, "--max-tokens", &val, &missing)) {
