@@ -277,7 +277,7 @@ static void run_nd(const char *op) {
             int64_t xd[3] = {4, 3, n};
             int b = !scatter && v == 2 ? 1 : 0, m = v == 1 ? 2 : 1;
             int64_t id[3] = {4, 2, m};
-            int64_t ud[3];
+            int64_t ud[4]; /* 2 index dims + up to 2 trailing data dims */
             int ur = 0;
             for (int d = 0; d < 2; d++) ud[ur++] = id[d];
             for (int d = m; d < 3; d++) ud[ur++] = xd[d];
