@@ -231,15 +231,21 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
         else break;
     }
     p->n_rg = ceil_div64(s->M, p->RG);
+    /* chunks start on panel boundaries when B is pre-packed (a tile's vector v sits in
+     * panel (v*VL)/W) */
+    int64_t unit = p->NRW;
+    while (s->b_panel > 0 && unit % s->b_panel) unit += p->NRW;
+    p->NC = round_up(p->NC, unit);
+    /* equal chunks: threads take equal unit counts, so a narrow last chunk would leave
+     * one thread with more columns (512 = 224+224+64 became 4 x 128) */
+    int64_t tiles = ceil_div64(s->N, unit), n = ceil_div64(s->N, p->NC), d = 0;
+    for (int64_t k = n; k <= 2 * n && !d; k++)
+        if (tiles % k == 0) d = k;
+    p->NC = (d ? tiles / d : ceil_div64(tiles, n)) * unit;
     p->n_cc = ceil_div64(s->N, p->NC);
     p->ldp = p->NC % 256 == 0 ? p->NC + p->VL : p->NC;
     if (s->b_panel > 0) {
-        /* chunks start on panel boundaries; a tile's vector v sits in panel (v*VL)/W */
         int64_t W = s->b_panel;
-        int64_t unit = p->NRW;
-        while (unit % W) unit += p->NRW;
-        p->NC = round_up(p->NC, unit);
-        p->n_cc = ceil_div64(s->N, p->NC);
         p->ldb = W;
         for (int v = 0; v < p->NV; v++) p->voff[v] = (v * p->VL) / W * s->K * W + (v * p->VL) % W;
     } else {
