@@ -7,6 +7,7 @@
 
 #include "../codegen/aot.h"
 #include "../codegen/wasm.h"
+#include "../codegen/wasm_lm.h"
 #include "../frontend/load.h"
 #include "../passes/pass.h"
 #include "../passes/specialize.h"
@@ -106,14 +107,22 @@ static int compile_wasm(const compile_opts *o) {
     if (o->opt_level >= 0) wo.opt_level = o->opt_level;
     if (o->weights && strcmp(o->weights, "embed") != 0) wo.weights = ODIN_WASM_WEIGHTS_SIDE;
     odin_graph *g = NULL;
+    odin_pass_options po = odin_pass_defaults();
+    if (o->opt_level >= 0) po.opt_level = o->opt_level;
     odin_status st = odin_load_model(o->model, &g);
-    if (!st) st = apply_shapes(g, o);
-    if (!st) {
-        odin_pass_options po = odin_pass_defaults();
-        if (o->opt_level >= 0) po.opt_level = o->opt_level;
-        st = odin_run_passes(g, &po);
+    if (!st && odin_cli_lm_wanted(g, o->shapes, o->n_shapes)) {
+        odin_lm_entries lm;
+        st = odin_cli_lm_entries(o->model, g, o->chunk, &po, &lm);
+        g = NULL;
+        if (!st) {
+            st = odin_wasm_build_lm(&lm, &wo, o->out);
+            odin_lm_entries_free(&lm);
+        }
+    } else {
+        if (!st) st = apply_shapes(g, o);
+        if (!st) st = odin_run_passes(g, &po);
+        if (!st) st = odin_wasm_build(g, &wo, o->out);
     }
-    if (!st) st = odin_wasm_build(g, &wo, o->out);
     odin_graph_free(g);
     if (st) return odin_cli_fail(odin_status_prefix(st, "%s", o->model));
     printf("wrote the wasm module %s and its loader (.mjs)\n", o->out);

@@ -179,8 +179,10 @@ int odin_cmd_wasm(int argc, char **argv) {
         odin_lm_entries lm;
         st = odin_cli_lm_entries(model, g, chunk, &po, &lm);
         g = NULL;
-        if (!st) st = odin_wasm_build_lm(&lm, &wo, out);
-        if (!st) odin_lm_entries_free(&lm);
+        if (!st) {
+            st = odin_wasm_build_lm(&lm, &wo, out);
+            odin_lm_entries_free(&lm);
+        }
     } else {
         if (!st) st = bind_shapes(g, shapes, n_shapes);
         if (!st) st = odin_run_passes(g, &po);
