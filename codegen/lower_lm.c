@@ -1,7 +1,8 @@
 /* codegen/lower_lm.c — compiled kernels for the language-model ops (ops/lm.c, contract in
  * docs/language-models.md): TokenShift, WKV6 (sequential decode and chunked prefill),
  * RoPE (sin/cos computed in the kernel), CachedAttention (flash-style online softmax over
- * the KV cache, pos read at run time) and PositionIds. All f32 (positions int64).
+ * the KV cache, pos read at run time), PositionIds and Attention (prefill-length attention
+ * made by passes/fuse_attention.c, register-tiled like a GEMM). All f32 (positions int64).
  *
  * Explicit vectors: rows of N (or D) floats are held as "segments" of the target's vector
  * width, the last one masked, so a WKV6 state row or an attention accumulator stays in
@@ -902,11 +903,361 @@ static odin_status l_attn(odin_lower_ctx *c) {
     return ODIN_OK;
 }
 
+/* ---- Attention (prefill-length scaled-dot-product attention) ----
+ *
+ * Flash-style and GEMM-like: work items are (batch index n, block of QB query rows). An
+ * item walks the keys in blocks of KB: (1) scores S[QB x KB] = Q Kt by register tiles of
+ * MR query rows x KB keys (KB/vl vectors, one Kt row load per d shared by MR broadcast
+ * q values: MR x KB/vl independent FMA chains); (2) per row, scale, mask (or the causal
+ * cut) and the online-softmax update of the running max m, sum l and the correction of
+ * the accumulator; (3) y[QB x Dv] = corr * y + P V by tiles of MR rows x up to 4 vectors
+ * of Dv, V rows loaded once per key and shared by the MR rows. The accumulator is the
+ * item's own rows of y, divided by l at the end. Kt rows are read in place when the input
+ * is already [...,D,Tk] (k_transposed); a [...,Tk,D] k is transposed block by block into
+ * stack scratch first. Causal items stop at the last key block any of their rows sees.
+ * Block lengths are compile-time constants (the last key block and the last query block
+ * are emitted separately), so partial vectors are constant masks. */
+
+#define SDPA_MAX_QB 64
+
+typedef struct sdpa_user {
+    int r;
+    int64_t N, Tq, Tk, D, Dv, lead[ODIN_MAX_RANK];
+    int64_t mstride[ODIN_MAX_RANK]; /* mask element stride per dim of [lead..., Tq, Tk] */
+    bool kt, causal, has_mask;
+    float scale;
+    int vl, nt, mr;   /* lanes, key vectors per tile row (KB = nt*vl), rows per tile */
+    int64_t kb, qb, nqb;
+    LLVMTypeRef vt;
+    /* per item, set by the body */
+    LLVMValueRef s, ktmp, m, l, corr;      /* scratch */
+    LLVMValueRef qn, kn, vn, yn, mn;       /* this batch index's bases (mn: mask, or NULL) */
+    LLVMValueRef t0;                       /* first query row of the item */
+} sdpa_user;
+
+static bool sdpa_plan(const odin_graph *g, int node, sdpa_user *u, odin_lower_ctx *c) {
+    const odin_node *n = &g->nodes[node];
+    const odin_tensor *q = tin(g, node, 0), *k = tin(g, node, 1), *v = tin(g, node, 2);
+    const odin_tensor *mk = n->n_inputs > 3 ? tin(g, node, 3) : NULL, *y = tout(g, node, 0);
+    if (!q || !k || !v || !y) return false;
+    int r = q->rank;
+    if (r < 2 || !is_f32(q, r) || !is_f32(k, r) || !is_f32(v, r) || !is_f32(y, r)) return false;
+    memset(u, 0, sizeof *u);
+    u->r = r;
+    u->kt = odin_attr_i(n, "k_transposed") != 0;
+    u->causal = odin_attr_i(n, "causal") != 0;
+    u->N = 1;
+    for (int d = 0; d < r - 2; d++) {
+        if (k->dims[d] != q->dims[d] || v->dims[d] != q->dims[d] || y->dims[d] != q->dims[d]) return false;
+        u->lead[d] = q->dims[d];
+        u->N *= q->dims[d];
+    }
+    u->Tq = q->dims[r - 2], u->D = q->dims[r - 1];
+    u->Tk = u->kt ? k->dims[r - 1] : k->dims[r - 2];
+    if ((u->kt ? k->dims[r - 2] : k->dims[r - 1]) != u->D || v->dims[r - 2] != u->Tk) return false;
+    u->Dv = v->dims[r - 1];
+    if (y->dims[r - 2] != u->Tq || y->dims[r - 1] != u->Dv) return false;
+    if (u->Tk < 1 || u->D < 1 || u->D > 512 || u->Dv < 1 || u->Tk > INT32_MAX / 2 ||
+        u->Tq > INT32_MAX / 2)
+        return false;
+    if (mk) {
+        if (mk->dtype != ODIN_F32 || mk->rank > r || !is_f32(mk, mk->rank)) return false;
+        int64_t stride = 1;
+        for (int d = r - 1, md = mk->rank - 1; md >= 0; d--, md--) {
+            int64_t want = d == r - 1 ? u->Tk : d == r - 2 ? u->Tq : q->dims[d];
+            if (mk->dims[md] != 1 && mk->dims[md] != want) return false;
+            u->mstride[d] = mk->dims[md] == 1 ? 0 : stride;
+            stride *= mk->dims[md];
+        }
+        u->has_mask = true;
+    }
+    float scale = odin_attr_f(n, "scale");
+    u->scale = scale != 0 ? scale : (float)(1.0 / sqrt((double)u->D));
+    if (c) {
+        u->vl = vector_lanes(c);
+        if (u->vl > 64) return false;
+        u->vt = LLVMVectorType(c->t_f32, (unsigned)u->vl);
+        int regs = c->target->vector_regs > 0 ? c->target->vector_regs : 16;
+        u->nt = 4;
+        u->mr = (regs - u->nt - 2) / u->nt;
+        if (u->mr > 8) u->mr = 8;
+        if (u->mr < 1) u->mr = 1;
+        u->kb = (int64_t)u->nt * u->vl;
+        int64_t qb = (32 + u->mr - 1) / u->mr * u->mr;
+        if (qb > SDPA_MAX_QB) qb = u->mr;
+        u->qb = u->Tq < qb ? u->Tq : qb;
+        u->nqb = u->qb ? (u->Tq + u->qb - 1) / u->qb : 0;
+    }
+    return true;
+}
+
+static bool accept_sdpa(const odin_graph *g, int node) {
+    sdpa_user u;
+    return sdpa_plan(g, node, &u, NULL);
+}
+
+/* S rows [i0, i0+mr) x keys [0, len) of block j0 = Q Kt (unscaled). */
+static void sdpa_scores_tile(odin_lower_ctx *c, sdpa_user *u, LLVMValueRef i0, int mr,
+                             LLVMValueRef ktb, int64_t kstride, int64_t len) {
+    int nvec = (int)((len + u->vl - 1) / u->vl);
+    LLVMValueRef acc[8][4];
+    for (int rr = 0; rr < mr; rr++)
+        for (int v = 0; v < nvec; v++) acc[rr][v] = var(c, u->vt, LLVMConstNull(u->vt));
+    LLVMValueRef qrow = fp(c, u->qn, mul64(c, add64(c, u->t0, i0), u->D));
+    odin_loop ld;
+    LLVMValueRef d = odin_loop_begin(c, &ld, odin_i64(c, 0), odin_i64(c, u->D), 1, "d");
+    LLVMValueRef krow = fp(c, ktb, mul64(c, d, kstride)), kv[4];
+    for (int v = 0; v < nvec; v++) {
+        int64_t left = len - (int64_t)v * u->vl;
+        kv[v] = vload(c, u->vt, fpc(c, krow, (int64_t)v * u->vl), left < u->vl ? (int)left : u->vl);
+    }
+    for (int rr = 0; rr < mr; rr++) {
+        LLVMValueRef qs = splat(c, u->vt, lf(c, qrow, add64(c, d, odin_i64(c, rr * u->D))));
+        for (int v = 0; v < nvec; v++)
+            LLVMBuildStore(c->b, odin_fmuladd(c, qs, kv[v], get(c, acc[rr][v])), acc[rr][v]);
+    }
+    odin_loop_end(c, &ld);
+    for (int rr = 0; rr < mr; rr++) {
+        LLVMValueRef srow = fp(c, u->s, mul64(c, odin_add_i64(c, i0, rr), u->kb));
+        for (int v = 0; v < nvec; v++) vstore(c, get(c, acc[rr][v]), fpc(c, srow, (int64_t)v * u->vl), u->vl);
+    }
+}
+
+/* y rows [i0, i0+mr) = corr * y + P V over keys [j0, j0+len), Dv in chunks of 4 vectors. */
+static void sdpa_pv_tile(odin_lower_ctx *c, sdpa_user *u, LLVMValueRef i0, int mr, LLVMValueRef j0,
+                         int64_t len) {
+    segs sg = make_segs(c, u->Dv);
+    LLVMValueRef yrow = fp(c, u->yn, mul64(c, i0, u->Dv));
+    for (int s0 = 0; s0 < sg.count; s0 += 4) {
+        int ns = sg.count - s0 < 4 ? sg.count - s0 : 4;
+        LLVMValueRef acc[8][4];
+        for (int rr = 0; rr < mr; rr++) {
+            LLVMValueRef cs = splat(c, u->vt, lf(c, u->corr, odin_add_i64(c, i0, rr)));
+            for (int v = 0; v < ns; v++)
+                acc[rr][v] = var(c, u->vt, mulf(c, seg_load(c, &sg, fpc(c, yrow, rr * u->Dv), s0 + v), cs));
+        }
+        odin_loop lj;
+        LLVMValueRef j = odin_loop_begin(c, &lj, odin_i64(c, 0), odin_i64(c, len), 1, "j");
+        LLVMValueRef vrow = fp(c, u->vn, mul64(c, add64(c, j0, j), u->Dv)), vv[4];
+        for (int v = 0; v < ns; v++) vv[v] = seg_load(c, &sg, vrow, s0 + v);
+        for (int rr = 0; rr < mr; rr++) {
+            LLVMValueRef ps = splat(c, u->vt, lf(c, u->s, add64(c, mul64(c, odin_add_i64(c, i0, rr), u->kb), j)));
+            for (int v = 0; v < ns; v++)
+                LLVMBuildStore(c->b, odin_fmuladd(c, ps, vv[v], get(c, acc[rr][v])), acc[rr][v]);
+        }
+        odin_loop_end(c, &lj);
+        for (int rr = 0; rr < mr; rr++)
+            for (int v = 0; v < ns; v++) seg_store(c, &sg, get(c, acc[rr][v]), fpc(c, yrow, rr * u->Dv), s0 + v);
+    }
+}
+
+/* Scale, mask, causal cut and online-softmax update of rows [0, rows) over keys
+ * [j0, j0+len): S becomes P, and m, l, corr are updated. */
+static void sdpa_softmax_rows(odin_lower_ctx *c, sdpa_user *u, int64_t rows, LLVMValueRef j0, int64_t len) {
+    int vl = u->vl, nvec = (int)((len + vl - 1) / vl);
+    LLVMValueRef ninf = splat(c, u->vt, odin_f32c(c, -INFINITY)), scale = splat(c, u->vt, odin_f32c(c, u->scale));
+    LLVMTypeRef it = LLVMVectorType(c->t_i32, (unsigned)vl);
+    LLVMValueRef iota[64];
+    for (int i = 0; i < vl; i++) iota[i] = LLVMConstInt(c->t_i32, (unsigned long long)i, 0);
+    LLVMValueRef iota_v = LLVMConstVector(iota, (unsigned)vl);
+    odin_loop li, lx;
+    LLVMValueRef i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, rows), 1, "row");
+    LLVMValueRef t = add64(c, u->t0, i), srow = fp(c, u->s, mul64(c, i, u->kb));
+    LLVMValueRef mrow = NULL, jmax = NULL;
+    if (u->has_mask)
+        mrow = fp(c, u->mn, add64(c, mul64(c, t, u->mstride[u->r - 2]), mul64(c, j0, u->mstride[u->r - 1])));
+    if (u->causal) /* keys j <= t + Tk - Tq are visible: lane index j - j0 <= jmax */
+        jmax = splat(c, it, LLVMBuildTrunc(c->b, LLVMBuildNSWSub(c->b, odin_add_i64(c, t, u->Tk - u->Tq), j0, ""), c->t_i32, ""));
+    LLVMValueRef bmax = ninf;
+    for (int v = 0; v < nvec; v++) {
+        int lanes = len - (int64_t)v * vl < vl ? (int)(len - (int64_t)v * vl) : vl;
+        LLVMValueRef sv = mulf(c, vload(c, u->vt, fpc(c, srow, (int64_t)v * vl), vl), scale);
+        if (mrow) {
+            LLVMValueRef mv = u->mstride[u->r - 1] ? vload(c, u->vt, fpc(c, mrow, (int64_t)v * vl), lanes)
+                                                   : splat(c, u->vt, lf(c, mrow, odin_i64(c, 0)));
+            sv = LLVMBuildFAdd(c->b, sv, mv, "");
+        }
+        if (jmax) {
+            LLVMValueRef idx = LLVMBuildAdd(c->b, iota_v, splat(c, it, LLVMConstInt(c->t_i32, (unsigned long long)v * vl, 0)), "");
+            sv = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSGT, idx, jmax, ""), ninf, sv, "");
+        }
+        if (lanes < vl) sv = LLVMBuildSelect(c->b, lane_mask(c, vl, lanes), sv, ninf, "");
+        vstore(c, sv, fpc(c, srow, (int64_t)v * vl), vl);
+        bmax = fmax_(c, sv, bmax);
+    }
+    LLVMValueRef m_old = lf(c, u->m, i);
+    LLVMValueRef m_new = fmax_(c, hmax(c, bmax, vl), m_old);
+    /* a row that has seen only -inf so far subtracts 0 instead (no inf - inf) */
+    LLVMValueRef m_use = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOEQ, m_new, odin_f32c(c, -INFINITY), ""),
+                                         odin_f32c(c, 0), m_new, "");
+    LLVMValueRef corr = odin_math_exp(c, LLVMBuildFSub(c->b, m_old, m_use, ""));
+    odin_store(c, m_new, u->m, i);
+    odin_store(c, corr, u->corr, i);
+    LLVMValueRef sum = var(c, c->t_f32, odin_f32c(c, 0));
+    LLVMValueRef x = odin_loop_begin(c, &lx, odin_i64(c, 0), odin_i64(c, len), 1, "x");
+    LLVMValueRef px = odin_math_exp(c, LLVMBuildFSub(c->b, lf(c, srow, x), m_use, ""));
+    odin_store(c, px, srow, x);
+    LLVMBuildStore(c->b, odin_fadd_reassoc(c, get(c, sum), px), sum);
+    odin_loop_end(c, &lx);
+    odin_store(c, odin_fmuladd(c, lf(c, u->l, i), corr, get(c, sum)), u->l, i);
+    odin_loop_end(c, &li);
+}
+
+/* Tiles of mr rows over [0, rows): a loop of full tiles and one remainder tile. */
+typedef void (*sdpa_tile_fn)(odin_lower_ctx *c, sdpa_user *u, LLVMValueRef i0, int mr, void *arg);
+
+static void sdpa_row_tiles(odin_lower_ctx *c, sdpa_user *u, int64_t rows, sdpa_tile_fn fn, void *arg) {
+    int64_t full = rows / u->mr;
+    int rem = (int)(rows % u->mr);
+    if (full) {
+        odin_loop lt;
+        LLVMValueRef tile = odin_loop_begin(c, &lt, odin_i64(c, 0), odin_i64(c, full), 1, "tile");
+        fn(c, u, mul64(c, tile, u->mr), u->mr, arg);
+        odin_loop_end(c, &lt);
+    }
+    if (rem) fn(c, u, odin_i64(c, full * u->mr), rem, arg);
+}
+
+typedef struct sdpa_block {
+    LLVMValueRef j0, ktb;
+    int64_t kstride, len;
+} sdpa_block;
+
+static void scores_fn(odin_lower_ctx *c, sdpa_user *u, LLVMValueRef i0, int mr, void *arg) {
+    sdpa_block *b = arg;
+    sdpa_scores_tile(c, u, i0, mr, b->ktb, b->kstride, b->len);
+}
+
+static void pv_fn(odin_lower_ctx *c, sdpa_user *u, LLVMValueRef i0, int mr, void *arg) {
+    sdpa_block *b = arg;
+    sdpa_pv_tile(c, u, i0, mr, b->j0, b->len);
+}
+
+/* One key block [j0, j0+len) for the item's `rows` query rows. */
+static void sdpa_key_block(odin_lower_ctx *c, sdpa_user *u, int64_t rows, LLVMValueRef j0, int64_t len) {
+    sdpa_block b = {.j0 = j0, .len = len};
+    if (u->kt) {
+        b.ktb = fp(c, u->kn, j0);
+        b.kstride = u->Tk;
+    } else { /* transpose k rows j0..j0+len into ktmp [D x KB] */
+        odin_loop lj, ld;
+        LLVMValueRef j = odin_loop_begin(c, &lj, odin_i64(c, 0), odin_i64(c, len), 1, "kj");
+        LLVMValueRef krow = fp(c, u->kn, mul64(c, add64(c, j0, j), u->D));
+        LLVMValueRef d = odin_loop_begin(c, &ld, odin_i64(c, 0), odin_i64(c, u->D), 1, "kd");
+        odin_store(c, lf(c, krow, d), u->ktmp, add64(c, mul64(c, d, u->kb), j));
+        odin_loop_end(c, &ld);
+        odin_loop_end(c, &lj);
+        b.ktb = u->ktmp;
+        b.kstride = u->kb;
+    }
+    sdpa_row_tiles(c, u, rows, scores_fn, &b);
+    sdpa_softmax_rows(c, u, rows, j0, len);
+    sdpa_row_tiles(c, u, rows, pv_fn, &b);
+}
+
+/* The item's query rows [t0, t0 + rows) of batch index n (bases already set). */
+static void sdpa_query_block(odin_lower_ctx *c, sdpa_user *u, int64_t rows) {
+    odin_loop li, lb;
+    LLVMValueRef i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, rows), 1, "init");
+    odin_store(c, odin_f32c(c, -INFINITY), u->m, i);
+    odin_store(c, odin_f32c(c, 0), u->l, i);
+    odin_loop_end(c, &li);
+    LLVMValueRef yb = fp(c, u->yn, odin_i64(c, 0));
+    {
+        odin_loop lz;
+        LLVMValueRef e = odin_loop_begin(c, &lz, odin_i64(c, 0), odin_i64(c, rows * u->Dv), 1, "zero");
+        odin_store(c, odin_f32c(c, 0), yb, e);
+        odin_loop_end(c, &lz);
+    }
+    /* key blocks: all of them, or (causal) up to the last key the last row sees */
+    int64_t nfull = u->Tk / u->kb, tail = u->Tk % u->kb;
+    LLVMValueRef nblk = odin_i64(c, nfull + (tail ? 1 : 0));
+    if (u->causal) {
+        LLVMValueRef keys = odin_smin(c, odin_add_i64(c, u->t0, rows + u->Tk - u->Tq), odin_i64(c, u->Tk));
+        nblk = LLVMBuildSDiv(c->b, odin_add_i64(c, keys, u->kb - 1), odin_i64(c, u->kb), "");
+    }
+    if (nfull) {
+        LLVMValueRef nf = odin_smin(c, nblk, odin_i64(c, nfull));
+        LLVMValueRef jb = odin_loop_begin(c, &lb, odin_i64(c, 0), nf, 1, "kblk");
+        sdpa_key_block(c, u, rows, mul64(c, jb, u->kb), u->kb);
+        odin_loop_end(c, &lb);
+    }
+    if (tail) {
+        LLVMBasicBlockRef join = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, nblk, odin_i64(c, nfull), ""));
+        sdpa_key_block(c, u, rows, odin_i64(c, nfull * u->kb), tail);
+        if_end(c, join);
+    }
+    /* y = acc / l */
+    i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, rows), 1, "fin");
+    segs sg = make_segs(c, u->Dv);
+    LLVMValueRef inv = splat(c, u->vt, LLVMBuildFDiv(c->b, odin_f32c(c, 1), lf(c, u->l, i), ""));
+    LLVMValueRef yrow = fp(c, u->yn, mul64(c, i, u->Dv));
+    for (int s = 0; s < sg.count; s++) seg_store(c, &sg, mulf(c, seg_load(c, &sg, yrow, s), inv), yrow, s);
+    odin_loop_end(c, &li);
+}
+
+static odin_status sdpa_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, void *user) {
+    sdpa_user *u = user;
+    u->s = scratch(c, u->qb * u->kb, "scores");
+    u->ktmp = u->kt ? NULL : scratch(c, u->D * u->kb, "kt");
+    u->m = scratch(c, u->qb, "m");
+    u->l = scratch(c, u->qb, "l");
+    u->corr = scratch(c, u->qb, "corr");
+    odin_loop lw;
+    LLVMValueRef item = odin_loop_begin(c, &lw, lo, hi, 1, "item");
+    LLVMValueRef qblk = LLVMBuildSRem(c->b, item, odin_i64(c, u->nqb), "");
+    LLVMValueRef n = LLVMBuildSDiv(c->b, item, odin_i64(c, u->nqb), "");
+    u->t0 = mul64(c, qblk, u->qb);
+    u->qn = fp(c, c->in[0], mul64(c, n, u->Tq * u->D));
+    u->kn = fp(c, c->in[1], mul64(c, n, u->Tk * u->D));
+    u->vn = fp(c, c->in[2], mul64(c, n, u->Tk * u->Dv));
+    u->yn = fp(c, c->out[0], mul64(c, add64(c, mul64(c, n, u->Tq), u->t0), u->Dv));
+    u->mn = NULL;
+    if (u->has_mask) { /* offset of batch index n in the (broadcast) mask */
+        LLVMValueRef off = odin_i64(c, 0), rest = n;
+        for (int d = u->r - 3; d >= 0; d--) {
+            LLVMValueRef idx = LLVMBuildSRem(c->b, rest, odin_i64(c, u->lead[d]), "");
+            rest = LLVMBuildSDiv(c->b, rest, odin_i64(c, u->lead[d]), "");
+            if (u->mstride[d]) off = add64(c, off, mul64(c, idx, u->mstride[d]));
+        }
+        u->mn = fp(c, c->in[3], off);
+    }
+    int64_t last = u->Tq - (u->nqb - 1) * u->qb;
+    if (last == u->qb) {
+        sdpa_query_block(c, u, u->qb);
+    } else {
+        LLVMValueRef is_last = LLVMBuildICmp(c->b, LLVMIntEQ, qblk, odin_i64(c, u->nqb - 1), "");
+        LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->c, c->fn, "last_qblk");
+        LLVMBasicBlockRef other = LLVMAppendBasicBlockInContext(c->c, c->fn, "full_qblk");
+        LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, c->fn, "qblk_done");
+        LLVMBuildCondBr(c->b, is_last, then, other);
+        LLVMPositionBuilderAtEnd(c->b, then);
+        sdpa_query_block(c, u, last);
+        LLVMBuildBr(c->b, join);
+        LLVMPositionBuilderAtEnd(c->b, other);
+        sdpa_query_block(c, u, u->qb);
+        LLVMBuildBr(c->b, join);
+        LLVMPositionBuilderAtEnd(c->b, join);
+    }
+    odin_loop_end(c, &lw);
+    return ODIN_OK;
+}
+
+static odin_status l_sdpa(odin_lower_ctx *c) {
+    sdpa_user u;
+    if (!sdpa_plan(c->g, c->node, &u, c)) return odin_errorf("unsupported shapes");
+    if (u.N == 0 || u.Tq == 0 || u.Dv == 0) return ODIN_OK;
+    int64_t items = u.N * u.nqb;
+    int64_t work = u.N * u.Tq * u.Tk * (u.D + u.Dv) * 4 / (u.causal ? 2 : 1);
+    return run_range(c, items, work, sdpa_body, &u);
+}
+
 const odin_lowering odin_lowerings_lm[] = {
     {"ai.odin::TokenShift", l_tokenshift, NULL, false, accept_tokenshift},
     {"ai.odin::WKV6", l_wkv, NULL, false, accept_wkv},
     {"ai.odin::RoPE", l_rope, NULL, false, accept_rope},
     {"ai.odin::CachedAttention", l_attn, NULL, false, accept_attn},
     {"ai.odin::PositionIds", l_posids, NULL, false, accept_posids},
+    {"ai.odin::Attention", l_sdpa, NULL, false, accept_sdpa},
     {NULL, NULL, NULL, false, NULL},
 };

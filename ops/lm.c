@@ -1,5 +1,5 @@
 /* ops/lm.c — op family 'lm': the language-model ops of domain ai.odin (WKV6, TokenShift,
- * RoPE, CachedAttention, PositionIds), specified in docs/language-models.md. The reference
+ * RoPE, CachedAttention, PositionIds, Attention), specified in docs/language-models.md. The reference
  * kernels follow those equations literally and accumulate in double; the compiled forms
  * live in codegen/lower_lm.c. See ops/op.h for what an op definition holds. */
 #include <math.h>
@@ -358,6 +358,156 @@ static const odin_op_def attn_def = {
     .infer = attn_infer, .eval = attn_eval,
     .doc = "write k, v into the KV cache at pos, then causal (GQA) attention over it"};
 
+/* ---- Attention(q [...,Tq,D], k [...,Tk,D] | kT [...,D,Tk], v [...,Tk,Dv], mask?) -> y ---- */
+
+/* Shapes of an Attention node: batch (product of the leading dims), Tq, Tk, D, Dv, and the
+ * mask's element stride along each dim of [lead..., Tq, Tk] (0 where it broadcasts). */
+typedef struct sdpa_shape {
+    int rank;
+    int64_t N, Tq, Tk, D, Dv;
+    int64_t mstride[ODIN_MAX_RANK];
+} sdpa_shape;
+
+static odin_status sdpa_shapes(odin_op_ctx *ctx, sdpa_shape *s) {
+    static const char *names[4] = {"input 0 (q)", "input 1 (k)", "input 2 (v)", "input 3 (mask)"};
+    bool has_mask = odin_op_has_input(ctx, 3);
+    for (int i = 0; i < 3 + has_mask; i++) ODIN_TRY(check_f32(&ctx->in[i], names[i]));
+    const odin_value *q = &ctx->in[0], *k = &ctx->in[1], *v = &ctx->in[2];
+    char sq[128], sx[128];
+    int64_t kt = odin_attr_i(ctx->node, "k_transposed"), causal = odin_attr_i(ctx->node, "causal");
+    if (kt != 0 && kt != 1)
+        return odin_errorf("attribute k_transposed is %lld, expected 0 or 1", (long long)kt);
+    if (causal != 0 && causal != 1)
+        return odin_errorf("attribute causal is %lld, expected 0 or 1", (long long)causal);
+    memset(s, 0, sizeof *s);
+    s->rank = q->rank;
+    if (q->rank < 0 || k->rank < 0 || v->rank < 0) return ODIN_OK; /* not known yet */
+    if (q->rank < 2)
+        return odin_errorf("%s has shape %s, expected rank >= 2 [...,Tq,D]", names[0],
+                           odin_shape_str(q, sq, sizeof sq));
+    for (int i = 1; i < 3; i++)
+        if (ctx->in[i].rank != q->rank)
+            return odin_errorf("%s has shape %s but %s has shape %s: ranks differ", names[0],
+                               odin_shape_str(q, sq, sizeof sq), names[i],
+                               odin_shape_str(&ctx->in[i], sx, sizeof sx));
+    int r = q->rank;
+    s->N = 1;
+    for (int d = 0; d < r - 2; d++) {
+        for (int i = 1; i < 3; i++)
+            ODIN_TRY(check_same_dim(q, d, names[0], &ctx->in[i], d, names[i], "leading dims"));
+        s->N = q->dims[d] < 0 || s->N < 0 ? -1 : s->N * q->dims[d];
+    }
+    s->Tq = q->dims[r - 2];
+    s->D = q->dims[r - 1];
+    s->Tk = kt ? k->dims[r - 1] : k->dims[r - 2];
+    int64_t kd = kt ? k->dims[r - 2] : k->dims[r - 1];
+    if (dim_differs(kd, s->D))
+        return odin_errorf("%s has shape %s but %s has shape %s: head sizes differ (%lld vs %lld)%s",
+                           names[0], odin_shape_str(q, sq, sizeof sq), names[1],
+                           odin_shape_str(k, sx, sizeof sx), (long long)s->D, (long long)kd,
+                           kt ? " (k_transposed: k is [...,D,Tk])" : "");
+    if (dim_differs(v->dims[r - 2], s->Tk))
+        return odin_errorf("%s has shape %s but %s has shape %s: key counts differ (%lld vs %lld)",
+                           names[1], odin_shape_str(k, sq, sizeof sq), names[2],
+                           odin_shape_str(v, sx, sizeof sx), (long long)s->Tk,
+                           (long long)v->dims[r - 2]);
+    s->Dv = v->dims[r - 1];
+    if (has_mask) {
+        const odin_value *m = &ctx->in[3];
+        if (m->rank > r)
+            return odin_errorf("%s has shape %s, more dims than the scores [...,Tq,Tk] (rank %d)",
+                               names[3], odin_shape_str(m, sx, sizeof sx), r);
+        int64_t stride = 1;
+        for (int d = r - 1, md = m->rank - 1; md >= 0; d--, md--) {
+            int64_t want = d == r - 1 ? s->Tk : d == r - 2 ? s->Tq : q->dims[d];
+            int64_t have = m->dims[md];
+            if (have != 1 && dim_differs(have, want))
+                return odin_errorf("%s has shape %s, which does not broadcast to the scores "
+                                   "[...,%lld,%lld] of %s %s", names[3],
+                                   odin_shape_str(m, sx, sizeof sx), (long long)s->Tq,
+                                   (long long)s->Tk, names[0], odin_shape_str(q, sq, sizeof sq));
+            s->mstride[d] = have == 1 ? 0 : stride;
+            stride *= have < 0 ? 1 : have;
+        }
+    }
+    int64_t yd[ODIN_MAX_RANK];
+    memcpy(yd, q->dims, sizeof(int64_t) * (size_t)r);
+    yd[r - 1] = s->Dv;
+    odin_op_set_output(ctx, 0, ODIN_F32, r, yd);
+    return ODIN_OK;
+}
+
+static odin_status sdpa_infer(odin_op_ctx *ctx) {
+    sdpa_shape s;
+    return sdpa_shapes(ctx, &s);
+}
+
+/* softmax(scale q k^T + mask, hiding keys j > i + Tk - Tq when causal) v, in double, one
+ * query row at a time. A row whose every score is -inf comes out NaN, as Softmax gives. */
+static odin_status sdpa_eval(odin_op_ctx *ctx) {
+    sdpa_shape s;
+    ODIN_TRY(sdpa_shapes(ctx, &s));
+    ODIN_TRY(alloc_outputs(ctx));
+    const odin_value *qv = &ctx->in[0];
+    int r = s.rank;
+    bool kt = odin_attr_i(ctx->node, "k_transposed") != 0;
+    bool causal = odin_attr_i(ctx->node, "causal") != 0;
+    const float *mask = odin_op_has_input(ctx, 3) ? fin(ctx, 3) : NULL;
+    double scale = odin_attr_f(ctx->node, "scale");
+    if (scale == 0) scale = 1.0 / sqrt((double)(s.D ? s.D : 1));
+    const float *q = fin(ctx, 0), *k = fin(ctx, 1), *v = fin(ctx, 2);
+    float *y = fout(ctx, 0);
+    double *p = malloc(sizeof *p * (size_t)(s.Tk ? s.Tk : 1));
+    double *acc = malloc(sizeof *acc * (size_t)(s.Dv ? s.Dv : 1));
+    if (!p || !acc) {
+        free(p);
+        free(acc);
+        return odin_errorf("out of memory");
+    }
+    for (int64_t n = 0; n < s.N; n++) {
+        int64_t moff = 0, rest = n; /* the mask offset of batch index n */
+        for (int d = r - 3; d >= 0; d--) {
+            moff += (rest % qv->dims[d]) * s.mstride[d];
+            rest /= qv->dims[d];
+        }
+        const float *qn = q + n * s.Tq * s.D, *kn = k + n * s.Tk * s.D, *vn = v + n * s.Tk * s.Dv;
+        for (int64_t i = 0; i < s.Tq; i++) {
+            double mx = -INFINITY;
+            for (int64_t j = 0; j < s.Tk; j++) {
+                double dot = 0;
+                for (int64_t e = 0; e < s.D; e++)
+                    dot += (double)qn[i * s.D + e] * (kt ? kn[e * s.Tk + j] : kn[j * s.D + e]);
+                p[j] = scale * dot;
+                if (mask) p[j] += mask[moff + i * s.mstride[r - 2] + j * s.mstride[r - 1]];
+                if (causal && j > i + s.Tk - s.Tq) p[j] = -INFINITY;
+                if (p[j] > mx) mx = p[j];
+            }
+            double sum = 0;
+            for (int64_t j = 0; j < s.Tk; j++) sum += p[j] = exp(p[j] - mx);
+            for (int64_t e = 0; e < s.Dv; e++) acc[e] = 0;
+            for (int64_t j = 0; j < s.Tk; j++)
+                for (int64_t e = 0; e < s.Dv; e++) acc[e] += p[j] * vn[j * s.Dv + e];
+            for (int64_t e = 0; e < s.Dv; e++) y[(n * s.Tq + i) * s.Dv + e] = (float)(acc[e] / sum);
+        }
+    }
+    free(p);
+    free(acc);
+    return ODIN_OK;
+}
+
+static const odin_attr_schema sdpa_attrs[] = {
+    {"scale", ODIN_ATTR_FLOAT, false, 0, 0.0f, NULL},
+    {"causal", ODIN_ATTR_INT, false, 0, 0, NULL},
+    {"k_transposed", ODIN_ATTR_INT, false, 0, 0, NULL},
+    {NULL, 0, false, 0, 0, NULL},
+};
+
+static const odin_op_def sdpa_def = {
+    .name = "Attention", .domain = "ai.odin", .since_version = 1, .min_inputs = 3,
+    .max_inputs = 4, .min_outputs = 1, .max_outputs = 1, .attrs = sdpa_attrs,
+    .infer = sdpa_infer, .eval = sdpa_eval,
+    .doc = "softmax(scale q k^T + mask) v over the last two dims (causal: keys j <= i + Tk - Tq)"};
+
 /* ---- PositionIds(x [B,T,...], pos) -> int64 [T] ---- */
 
 static odin_status posids_infer(odin_op_ctx *ctx) {
@@ -388,4 +538,4 @@ static const odin_op_def posids_def = {
     .doc = "positions pos + t of the tokens of x, for learned position embeddings"};
 
 const odin_op_def *const odin_ops_lm[] = {&tokenshift_def, &wkv6_def, &rope_def, &attn_def,
-                                          &posids_def, NULL};
+                                          &posids_def, &sdpa_def, NULL};

@@ -27,9 +27,13 @@ static const odin_pass pack_pass = {
     "pack", "constant MatMul/Gemm weights into GEMM panel layout (ai.odin PackedMatMul)",
     odin_pass_pack};
 
+static const odin_pass fuse_attention_pass = {
+    "fuse-attention", "MatMul, scale, mask, Softmax, MatMul into one ai.odin Attention (no score "
+    "matrix)", odin_pass_fuse_attention};
+
 static const odin_pass *const all_passes[] = {&canonicalize_pass, &fold_pass, &simplify_pass,
                                               &cse_pass, &dce_pass, &pack_pass,
-                                              &fuse_conv_pass};
+                                              &fuse_conv_pass, &fuse_attention_pass};
 #define N_PASSES ((int)(sizeof all_passes / sizeof all_passes[0]))
 
 const odin_pass *const *odin_pass_all(int *count) {
@@ -196,18 +200,20 @@ odin_status odin_run_passes(odin_graph *g, const odin_pass_options *opts) {
     }
     if (o.pipeline) return run_pipeline_string(g, o.pipeline, &o);
     bool changed = false;
-    static const char *const o1[] = {"canonicalize", "fold", "dce"};
-    static const char *const o2[] = {"canonicalize", "fold", "simplify", "cse", "fuse-conv", "pack", "dce"};
-    static const char *const loop[] = {"fold", "simplify", "cse", "fuse-conv", "pack", "dce"};
+    static const char *const o1[] = {"canonicalize", "fold", "fuse-attention", "dce"};
+    static const char *const o2[] = {"canonicalize", "fold", "simplify", "cse", "fuse-attention",
+                                     "fuse-conv", "pack", "dce"};
+    static const char *const loop[] = {"fold", "simplify", "cse", "fuse-attention", "fuse-conv",
+                                       "pack", "dce"};
     switch (o.opt_level) {
     case 0: return ODIN_OK;
-    case 1: return run_list(g, o1, 3, &o, &changed);
-    case 2: return run_list(g, o2, 7, &o, &changed);
+    case 1: return run_list(g, o1, 4, &o, &changed);
+    case 2: return run_list(g, o2, 8, &o, &changed);
     default:
-        ODIN_TRY(run_list(g, o2, 7, &o, &changed));
+        ODIN_TRY(run_list(g, o2, 8, &o, &changed));
         for (int round = 1; changed && round < MAX_ROUNDS; round++) {
             changed = false;
-            ODIN_TRY(run_list(g, loop, 6, &o, &changed));
+            ODIN_TRY(run_list(g, loop, 7, &o, &changed));
         }
         return ODIN_OK;
     }

@@ -1108,6 +1108,7 @@ static const struct {
     {"ai.odin::TokenShift", "test_session.c (rwkv6)"}, {"ai.odin::WKV6", "test_session.c (rwkv6)"},
     {"ai.odin::RoPE", "test_session.c"}, {"ai.odin::CachedAttention", "test_session.c"},
     {"ai.odin::PositionIds", "test_session.c"},
+    {"ai.odin::Attention", "test_fuse_attention.c (made by fuse-attention; vs the unfused graph)"},
     /* made by passes (pack, fuse-conv): checked against the unrewritten graph */
     {"ai.odin::PackedMatMul", "test_codegen_linalg.c"}, {"ai.odin::FusedConv", "test_codegen_linalg.c"},
 };
