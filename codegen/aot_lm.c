@@ -137,14 +137,15 @@ odin_status odin_aot_lm_write_header(FILE *f, const odin_lm_entries *lm, const c
     up[k] = '\0';
     fprintf(f,
             "/* ---- language-model sessions ----\n"
-            " * The model is a language model compiled twice: a decode entry (1 token; NAME_run\n"
+            " * The model is a language model compiled twice: a decode entry (1 token; %s_run\n"
             " * above runs it) and a prefill entry (%d tokens), sharing the weights. A session\n"
             " * owns the state (recurrent state / KV caches, zeroed at create and reset) and the\n"
             " * position; prefill feeds n >= 1 tokens (chunks of %d through the prefill entry,\n"
             " * the rest one by one), step one token; both leave the last token's logits in\n"
             " * %s_session_logits (%lld floats, valid until the next call). Token ids are in\n"
             " * [0, %lld)%s. Functions return ODIN_MODEL_* codes; %s_last_error() says why.\n"
-            " * After a failed prefill/step the state is undefined: reset. */\n"
+            " * A bad argument (ERR_ARGUMENT: token id, full context) leaves the state as it\n"
+            " * was; after ERR_RUN it is undefined: reset. */\n"
             "#define %s_VOCAB %lld\n#define %s_PREFILL_TOKENS %d\n"
             "#ifndef ODIN_MODEL_LM_TYPES\n#define ODIN_MODEL_LM_TYPES\n"
             "typedef struct odin_lm_session odin_lm_session;\n#endif\n"
@@ -157,7 +158,7 @@ odin_status odin_aot_lm_write_header(FILE *f, const odin_lm_entries *lm, const c
             "int64_t %s_session_vocab(const odin_lm_session *s);\n"
             "void %s_session_reset(odin_lm_session *s);\n"
             "void %s_session_destroy(odin_lm_session *s);\n\n",
-            lm->T[1], lm->T[1], n, (long long)lm->layout.vocab, (long long)lm->layout.vocab,
+            n, lm->T[1], lm->T[1], n, (long long)lm->layout.vocab, (long long)lm->layout.vocab,
             lm->layout.max_ctx > 0 ? "; at most max_ctx tokens fit a session" : "", n, up,
             (long long)lm->layout.vocab, up, lm->T[1], n, n, n, n, n, n, n, n, n);
     return ODIN_OK;
