@@ -30,7 +30,7 @@ double odin_node_flops(const odin_graph *g, int ni) {
         return 2.0 * out * (double)(k > 0 ? k : 0);
     }
     int w = !strcmp(n->op, "QLinearConv") ? 3 : 1;
-    if ((!strcmp(n->op, "Conv") || !strcmp(n->op, "ConvInteger") ||
+    if ((!strcmp(n->op, "Conv") || !strcmp(n->op, "FusedConv") || !strcmp(n->op, "ConvInteger") ||
          !strcmp(n->op, "QLinearConv") || !strcmp(n->op, "ConvTranspose")) &&
         n->n_inputs > w && n->inputs[w] >= 0 && g->tensors[n->inputs[w]].rank >= 1) {
         /* weight [Cout, Cin/group, k...]: each output element is numel(W)/Cout MACs;
