@@ -2,7 +2,8 @@
  * own per-axis tap tables (ops/resize.h) become constant arrays in the code, and each
  * output element is the same nested weighted sum the eval computes, in double and in the
  * same order, so results match it. Axes that are not resized read their own coordinate;
- * nearest-mode axes are plain gathers. Non-float data and run-time scales keep the eval. */
+ * nearest-mode axes are plain gathers; large outputs are split across threads along their
+ * first non-unit axis. Non-float data and run-time scales keep the eval. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,8 @@ typedef struct resize_emit {
     LLVMValueRef o[MAXR];     /* output coordinates (loop variables) */
     LLVMTypeRef elem;
     double extrapolation;
+    int par_dim;              /* the axis split across threads */
+    const int64_t *dims;      /* output dims */
 } resize_emit;
 
 static LLVMValueRef table_at(odin_lower_ctx *c, LLVMTypeRef ty, LLVMValueRef table, LLVMValueRef i) {
@@ -122,23 +125,14 @@ static odin_status make_tables(odin_lower_ctx *c, const odin_resize_taps *t, res
     return ODIN_OK;
 }
 
-static odin_status l_resize(odin_lower_ctx *c) {
-    const odin_node *n = &c->g->nodes[c->node];
-    const odin_tensor *x = &c->g->tensors[n->inputs[0]], *y = &c->g->tensors[n->outputs[0]];
-    odin_resize_taps t;
-    ODIN_TRY(odin_resize_taps_of_node(c->g, c->node, &t));
-    resize_emit e = {.rank = y->rank, .elem = odin_llvm_type(c, y->dtype), .extrapolation = t.extrapolation};
-    odin_box_strides(x->rank, x->dims, e.xs);
-    odin_box_strides(y->rank, y->dims, e.ys);
-    odin_status st = make_tables(c, &t, &e);
-    odin_resize_taps_free(&t);
-    if (st) return st;
-    if (odin_tensor_numel(y) == 0) return ODIN_OK;
-
+/* Output elements with coordinate [lo, hi) on axis par_dim (all of them when lo is NULL). */
+static odin_status resize_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, void *user) {
+    resize_emit *ep = user, e = *ep;
     odin_loop loops[MAXR];
     LLVMValueRef off = odin_i64(c, 0), yoff = odin_i64(c, 0), outside = LLVMConstInt(c->t_i1, 0, 0);
     for (int d = 0; d < e.rank; d++) {
-        e.o[d] = odin_loop_begin(c, &loops[d], odin_i64(c, 0), odin_i64(c, y->dims[d]), 1, "o");
+        bool par = lo && d == e.par_dim;
+        e.o[d] = odin_loop_begin(c, &loops[d], par ? lo : odin_i64(c, 0), par ? hi : odin_i64(c, e.dims[d]), 1, "o");
         yoff = LLVMBuildAdd(c->b, yoff, LLVMBuildMul(c->b, e.o[d], odin_i64(c, e.ys[d]), ""), "");
         if (e.kind[d] == AXIS_SAME)
             off = LLVMBuildAdd(c->b, off, LLVMBuildMul(c->b, e.o[d], odin_i64(c, e.xs[d]), ""), "");
@@ -160,6 +154,33 @@ static odin_status l_resize(odin_lower_ctx *c) {
     odin_store(c, v, c->out[0], yoff);
     for (int d = e.rank - 1; d >= 0; d--) odin_loop_end(c, &loops[d]);
     return ODIN_OK;
+}
+
+static odin_status l_resize(odin_lower_ctx *c) {
+    const odin_node *n = &c->g->nodes[c->node];
+    const odin_tensor *x = &c->g->tensors[n->inputs[0]], *y = &c->g->tensors[n->outputs[0]];
+    odin_resize_taps t;
+    ODIN_TRY(odin_resize_taps_of_node(c->g, c->node, &t));
+    resize_emit e = {.rank = y->rank, .elem = odin_llvm_type(c, y->dtype), .extrapolation = t.extrapolation};
+    odin_box_strides(x->rank, x->dims, e.xs);
+    odin_box_strides(y->rank, y->dims, e.ys);
+    odin_status st = make_tables(c, &t, &e);
+    odin_resize_taps_free(&t);
+    if (st) return st;
+    if (odin_tensor_numel(y) == 0) return ODIN_OK;
+
+    /* threads over the first axis longer than 1 (the ones before it have extent 1) */
+    int64_t taps = 1;
+    for (int k = 0; k < e.n_weighted; k++) taps *= e.cap[e.weighted[k]];
+    e.par_dim = 0;
+    while (e.par_dim < e.rank - 1 && y->dims[e.par_dim] == 1) e.par_dim++;
+    e.dims = y->dims;
+    int64_t ext = e.rank ? y->dims[e.par_dim] : 1, work = odin_tensor_numel(y) * taps * 8;
+    if (ext >= 2 && work >= ODIN_PARALLEL_MIN_BYTES) {
+        int64_t per = work / ext, grain = (64 * 1024 + per - 1) / per;
+        return odin_parallel_range(c, ext, grain < 1 ? 1 : grain, resize_body, &e);
+    }
+    return resize_body(c, NULL, NULL, &e);
 }
 
 const odin_lowering odin_lowerings_resize[] = {
