@@ -113,6 +113,15 @@ static LLVMValueRef fp_to_int_sat(odin_lower_ctx *c, const char *name, LLVMValue
     return LLVMBuildCall2(c->b, fty, fn, &d, 1, "");
 }
 
+LLVMValueRef odin_half_to_f32(odin_lower_ctx *c, LLVMValueRef bits, odin_dtype t) {
+    if (t == ODIN_F16) return f16_to_f32(c, bits);
+    return bits_f32(c, LLVMBuildShl(c->b, LLVMBuildZExt(c->b, bits, c->t_i32, ""), i32c(c, 16), ""));
+}
+
+LLVMValueRef odin_f32_to_half(odin_lower_ctx *c, LLVMValueRef f, odin_dtype t) {
+    return t == ODIN_F16 ? f32_to_f16(c, f) : f32_to_bf16(c, f, false);
+}
+
 /* Load element i of dtype t as a double / i64 / u64 per its kind (bool as u64). */
 static LLVMValueRef load_wide(odin_lower_ctx *c, odin_dtype t, LLVMValueRef i) {
     LLVMValueRef v = odin_load(c, odin_llvm_type(c, t), c->in[0], i);

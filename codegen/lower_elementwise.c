@@ -12,13 +12,18 @@
 
 /* ---- scalar lowerings ---- */
 
+/* f16 / bf16 tensors are computed on in f32 (converted at loads and stores) */
+static odin_dtype compute_dtype(odin_dtype t) { return t == ODIN_F16 || t == ODIN_BF16 ? ODIN_F32 : t; }
+
 static odin_dtype in_dtype(odin_lower_ctx *c, const odin_node *n, int i) {
-    return c->g->tensors[n->inputs[i]].dtype;
+    return compute_dtype(c->g->tensors[n->inputs[i]].dtype);
 }
 
 static odin_dtype out_dtype(odin_lower_ctx *c, const odin_node *n) {
-    return c->g->tensors[n->outputs[0]].dtype;
+    return compute_dtype(c->g->tensors[n->outputs[0]].dtype);
 }
+
+static bool is_half(odin_dtype t) { return t == ODIN_F16 || t == ODIN_BF16; }
 
 static bool is_float(odin_lower_ctx *c, const odin_node *n) {
     odin_dtype t = in_dtype(c, n, 0);
@@ -293,7 +298,7 @@ const odin_lowering odin_lowerings_elementwise[] = {
 /* dtypes the scalar lowerings handle: f32, and for any_dtype ops (whose code follows the
  * operands' LLVM types) f64, ints and bool */
 static bool elem_dtype_ok(odin_dtype t, bool any_dtype) {
-    if (t == ODIN_F32) return true;
+    if (t == ODIN_F32 || is_half(t)) return true;
     if (!any_dtype) return false;
     if (t == ODIN_F64) return true;
     return t == ODIN_I8 || t == ODIN_U8 || t == ODIN_I16 || t == ODIN_I32 || t == ODIN_I64 ||
@@ -311,10 +316,14 @@ bool odin_elem_fusable(const odin_graph *g, int ni) {
         if (!cond && !elem_dtype_ok(t, l->any_dtype)) return false;
     }
     if (!elem_dtype_ok(g->tensors[n->outputs[0]].dtype, l->any_dtype)) return false;
+    /* casts from or to half precision keep their exact kernel (bf16 truncation rules) */
+    if ((!strcmp(n->op, "Cast") || !strcmp(n->op, "CastLike")) &&
+        (is_half(g->tensors[n->outputs[0]].dtype) || (n->inputs[0] >= 0 && is_half(g->tensors[n->inputs[0]].dtype))))
+        return false;
     /* Pow: f32 bases with any exponent, int32 / int64 bases with integer exponents only
      * (a float exponent of an integer base keeps the eval's exact double pow) */
     if (!strcmp(n->op, "Pow") && n->n_inputs == 2 && n->inputs[0] >= 0 && n->inputs[1] >= 0) {
-        odin_dtype ta = g->tensors[n->inputs[0]].dtype, tb = g->tensors[n->inputs[1]].dtype;
+        odin_dtype ta = compute_dtype(g->tensors[n->inputs[0]].dtype), tb = g->tensors[n->inputs[1]].dtype;
         if (ta != ODIN_F32 && (!(ta == ODIN_I32 || ta == ODIN_I64) || !odin_dtype_is_int(tb) || tb == ODIN_BOOL))
             return false;
     }
@@ -368,8 +377,9 @@ static odin_status emit_point(odin_lower_ctx *c, group_emit *e, LLVMValueRef *of
                 if (value_tensor[v] == t) args[i] = value_of[v];
             if (!args[i]) {
                 int slot = mem_slot(e, t);
-                LLVMTypeRef ty = odin_llvm_type(c, c->g->tensors[t].dtype);
-                args[i] = odin_load(c, ty, e->mem_ptr[slot], off[slot]);
+                odin_dtype dt = c->g->tensors[t].dtype;
+                args[i] = odin_load(c, odin_llvm_type(c, dt), e->mem_ptr[slot], off[slot]);
+                if (is_half(dt)) args[i] = odin_half_to_f32(c, args[i], dt);
             }
         }
         const odin_lowering *l = odin_lowering_find(n);
@@ -380,7 +390,7 @@ static odin_status emit_point(odin_lower_ctx *c, group_emit *e, LLVMValueRef *of
             value_of[n_values++] = r;
         }
         LLVMValueRef p = odin_tensor_ptr(c, out);
-        if (p) odin_store(c, r, p, oi);
+        if (p) odin_store(c, is_half(c->g->tensors[out].dtype) ? odin_f32_to_half(c, r, c->g->tensors[out].dtype) : r, p, oi);
     }
     return ODIN_OK;
 }

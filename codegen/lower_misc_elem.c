@@ -10,7 +10,8 @@
 #include "mathlib.h"
 
 static odin_dtype in_t(odin_lower_ctx *c, const odin_node *n, int i) {
-    return c->g->tensors[n->inputs[i]].dtype;
+    odin_dtype t = c->g->tensors[n->inputs[i]].dtype;
+    return t == ODIN_F16 || t == ODIN_BF16 ? ODIN_F32 : t; /* computed on in f32 */
 }
 static bool is_f(odin_dtype t) { return t == ODIN_F32 || t == ODIN_F64; }
 static LLVMValueRef fc(LLVMValueRef like, double v) { return LLVMConstReal(LLVMTypeOf(like), v); }

@@ -93,6 +93,12 @@ static const ew_spec ew_specs[] = {
     {"Tan", 1, ODIN_F32, 0, 2e-6}, {"Atan", 1, ODIN_F32, 0, 2e-6}, {"Asin", 1, ODIN_F32, 0, 2e-6},
     {"Acos", 1, ODIN_F32, 0, 2e-6}, {"Asinh", 1, ODIN_F32, 0, 2e-6}, {"Acosh", 1, ODIN_F32, 0, 2e-6},
     {"Atanh", 1, ODIN_F32, 0, 2e-6},
+    /* f16 / bf16: computed in f32 between a load and a store that convert (ties to even);
+     * exact where the f32 result is exact, one half-precision ulp (< 1e-3) otherwise */
+    {"Add", 2, ODIN_F16, 0, 0}, {"Mul", 2, ODIN_BF16, 0, 0}, {"Max", 2, ODIN_F16, 0, 0},
+    {"Min", 3, ODIN_BF16, 0, 0}, {"Mod", 2, ODIN_F16, 0, 1e-3}, {"Relu", 1, ODIN_F16, 0, 0},
+    {"Exp", 1, ODIN_F16, 0, 1e-3}, {"Tanh", 1, ODIN_BF16, 0, 8e-3}, {"Less", 2, ODIN_F16, 0, 0, 0, 0, A_NONE, true},
+    {"Where", 3, ODIN_BOOL, ODIN_F16, 0}, {"Sqrt", 1, ODIN_F16, 0, 0}, {"Div", 2, ODIN_BF16, 0, 8e-3},
     /* f64 through the ops whose scalar code follows the operand type */
     {"Add", 2, ODIN_F64, 0, 0}, {"Sub", 2, ODIN_F64, 0, 0}, {"Mul", 2, ODIN_F64, 0, 0},
     {"Div", 2, ODIN_F64, 0, 0}, {"Max", 3, ODIN_F64, 0, 0}, {"Min", 2, ODIN_F64, 0, 0},
