@@ -293,10 +293,24 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
             phi[r][v] = acc[r][v] = LLVMBuildPhi(f.b, vt, "acc");
             LLVMAddIncoming(phi[r][v], &zv, &entry, 1);
         }
-    LLVMValueRef brow = fptr(&f, b, odin_mul_i64(&f, k, p->ldb));
+    LLVMValueRef brow, arow, pa = NULL, pb = NULL;
+    if (c->target->is_wasm) {
+        /* wasm: A and B pointers are loop-carried and advanced through integers, so loop
+         * strength reduction cannot re-derive them as its own induction variables: its
+         * rewritten addresses lose `inbounds`, and then the constant offsets below stay
+         * separate i32.add instead of folding into the loads' offset immediates */
+        pa = LLVMBuildPhi(f.b, c->t_ptr, "pa");
+        pb = LLVMBuildPhi(f.b, c->t_ptr, "pb");
+        LLVMAddIncoming(pa, &a, &entry, 1);
+        LLVMAddIncoming(pb, &b, &entry, 1);
+        arow = pa;
+        brow = pb;
+    } else {
+        brow = fptr(&f, b, odin_mul_i64(&f, k, p->ldb));
+        arow = fptr(&f, a, odin_mul_i64(&f, k, s->a_sk));
+    }
     LLVMValueRef bv[8];
     for (int v = 0; v < nv; v++) bv[v] = vload(&f, vt, fptr(&f, brow, odin_i64(&f, p->voff[v])), p->VL);
-    LLVMValueRef arow = fptr(&f, a, odin_mul_i64(&f, k, s->a_sk));
     for (int r = 0; r < mr; r++) {
         LLVMValueRef av = odin_load(&f, c->t_f32, arow, odin_i64(&f, r * s->a_si));
         LLVMValueRef sv = splat(&f, vt, av);
@@ -304,6 +318,15 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
     }
     LLVMValueRef knext = odin_add_i64(&f, k, 1);
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(f.b);
+    if (pa) {
+        LLVMValueRef next[2] = {pa, pb};
+        int64_t step[2] = {s->a_sk * 4, p->ldb * 4};
+        for (int i = 0; i < 2; i++) {
+            LLVMValueRef n = LLVMBuildPtrToInt(f.b, next[i], c->t_i64, "");
+            n = LLVMBuildIntToPtr(f.b, odin_add_i64(&f, n, step[i]), c->t_ptr, "");
+            LLVMAddIncoming(next[i], &n, &latch, 1);
+        }
+    }
     LLVMAddIncoming(k, &knext, &latch, 1);
     for (int r = 0; r < mr; r++)
         for (int v = 0; v < nv; v++) LLVMAddIncoming(phi[r][v], &acc[r][v], &latch, 1);
