@@ -812,6 +812,14 @@ static odin_status dot_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi,
     return ODIN_OK;
 }
 
+/* parallel_for grain of a GEMV / dot kernel whose units each stream `floats` weights:
+ * chunks of at least 32 KiB, negative (independent units: the pool may cut the range
+ * finely, so a thread descheduled mid-kernel leaves its rows to the others) */
+static int64_t stream_grain(int64_t floats) {
+    int64_t per = floats * 4 > 0 ? floats * 4 : 1;
+    return -((32 * 1024 + per - 1) / per);
+}
+
 odin_status odin_emit_gemm(odin_lower_ctx *c, const odin_gemm_spec *s) {
     if (s->M <= 0 || s->N <= 0) return ODIN_OK;
     int64_t nbatch = 1;
@@ -831,14 +839,14 @@ odin_status odin_emit_gemm(odin_lower_ctx *c, const odin_gemm_spec *s) {
         p.JW = (int64_t)p.NV * VL;
         if (s->b_panel > 0 && p.JW % s->b_panel) return odin_errorf("GEMV block %lld is not whole panels of %lld", (long long)p.JW, (long long)s->b_panel);
         p.n_jb = ceil_div64(s->N, p.JW);
-        return odin_parallel_range(c, nbatch * p.n_jb, 1, gemv_body, &p);
+        return odin_parallel_range(c, nbatch * p.n_jb, stream_grain(s->K * p.JW), gemv_body, &p);
     }
     bool dot_m1 = s->M == 1 && s->b_sk == 1, dot_n1 = s->N == 1 && s->a_sk == 1;
     if (!s->conv && !fused && s->b_panel <= 0 && (dot_m1 || dot_n1)) {
         dot_plan p = {.s = s, .VL = VL, .R = 4, .vt = vt, .nbatch = nbatch, .rows_are_n = dot_m1};
         p.n_rows = dot_m1 ? s->N : s->M;
         p.n_rb = ceil_div64(p.n_rows, p.R);
-        return odin_parallel_range(c, nbatch * p.n_rb, 1, dot_body, &p);
+        return odin_parallel_range(c, nbatch * p.n_rb, stream_grain(s->K * p.R), dot_body, &p);
     }
     gemm_plan p;
     memset(&p, 0, sizeof p);
