@@ -7,7 +7,8 @@
  *  - everything else: implicit GEMM (W as A, an im2col panel of X gathered per block as B),
  *    with the bias folded into the micro-kernel's epilogue.
  * ai.odin FusedConv (passes/fuse_conv.c) adds a residual and a clamp to every form's
- * epilogue. */
+ * epilogue; its W may come pre-packed in row panels (passes/pack.c), which the GEMM forms
+ * read in place as A (the depthwise form never gets packed weights). */
 #include <math.h>
 #include <string.h>
 
@@ -17,26 +18,38 @@
 typedef struct conv_info {
     odin_conv_geom g3;
     int64_t N, C, M, G, Cg, Mg, KS, IS, OS;
+    int64_t w_rows;       /* FusedConv: W pre-packed in row panels (0: plain [M, Cg, k...]) */
     bool has_bias;
     int r_arg;            /* FusedConv: residual input (-1 none) */
     float act_lo, act_hi; /* FusedConv: clamp bounds (infinite: none) */
 } conv_info;
 
+/* The Conv weight's shape: W's own, or w_shape when W is packed (ops/odin.c). */
+static int weight_shape(const odin_graph *gr, const odin_node *n, const int64_t **dims) {
+    const odin_tensor *w = &gr->tensors[n->inputs[1]];
+    if (!strcmp(n->op, "FusedConv") && odin_attr_i(n, "w_rows") > 0) return odin_attr_ints(n, "w_shape", dims);
+    *dims = w->dims;
+    return w->rank;
+}
+
 static odin_status conv_read(const odin_graph *gr, int node, conv_info *ci) {
     const odin_node *n = &gr->nodes[node];
-    const odin_tensor *x = &gr->tensors[n->inputs[0]], *w = &gr->tensors[n->inputs[1]];
+    const odin_tensor *x = &gr->tensors[n->inputs[0]];
+    const int64_t *wd;
     int nsp = x->rank - 2;
+    if (weight_shape(gr, n, &wd) != x->rank) return odin_errorf("weight rank differs from X's");
     odin_conv_geom g;
     ODIN_TRY(odin_conv_read_attrs(n, nsp, &g));
     for (int i = 0; i < nsp; i++) {
-        g.k[i] = w->dims[2 + i];
+        g.k[i] = wd[2 + i];
         g.in[i] = x->dims[2 + i];
     }
     ODIN_TRY(odin_conv_forward_out(&g, false));
     ODIN_TRY(odin_conv_geom3(&g, &ci->g3));
     ci->N = x->dims[0];
     ci->C = x->dims[1];
-    ci->M = w->dims[0];
+    ci->M = wd[0];
+    ci->w_rows = !strcmp(n->op, "FusedConv") ? odin_attr_i(n, "w_rows") : 0;
     ci->G = odin_attr_i(n, "group");
     if (ci->G < 1 || ci->C % ci->G || ci->M % ci->G) return odin_errorf("bad group %lld", (long long)ci->G);
     ci->Cg = ci->C / ci->G;
@@ -60,8 +73,9 @@ static bool conv_accepts(const odin_graph *g, int node) {
         if (n->inputs[i] >= 0 && (g->tensors[n->inputs[i]].dtype != ODIN_F32 ||
                                   odin_tensor_numel(&g->tensors[n->inputs[i]]) < 0))
             return false;
-    const odin_tensor *x = &g->tensors[n->inputs[0]], *w = &g->tensors[n->inputs[1]];
-    if (x->rank < 3 || x->rank > 5 || w->rank != x->rank) return false;
+    const odin_tensor *x = &g->tensors[n->inputs[0]];
+    const int64_t *wd;
+    if (x->rank < 3 || x->rank > 5 || weight_shape(g, n, &wd) != x->rank) return false;
     if (g->tensors[n->outputs[0]].dtype != ODIN_F32) return false;
     conv_info ci;
     odin_status st = conv_read(g, node, &ci);
@@ -69,7 +83,14 @@ static bool conv_accepts(const odin_graph *g, int node) {
         odin_status_free(st);
         return false;
     }
-    return ci.N > 0 && ci.M > 0 && ci.OS > 0 && ci.Cg > 0 && ci.Cg == w->dims[1];
+    if (ci.w_rows > 0) { /* packed: the GEMM forms only, and P's shape as ops/odin.c checks */
+        const odin_tensor *p = &g->tensors[n->inputs[1]];
+        int64_t nb = (ci.Mg + ci.w_rows - 1) / ci.w_rows;
+        if (ci.Cg == 1 || p->rank != 4 || p->dims[0] != ci.G || p->dims[1] != nb ||
+            p->dims[2] != ci.Cg * ci.KS || p->dims[3] != ci.w_rows)
+            return false;
+    }
+    return ci.N > 0 && ci.M > 0 && ci.OS > 0 && ci.Cg > 0 && ci.Cg == wd[1];
 }
 
 /* ---- depthwise (one input channel per group) ---- */
@@ -412,6 +433,12 @@ static odin_status lower_conv(odin_lower_ctx *c) {
     s.bdims[1] = ci.G;
     s.a_bs[0] = 0;
     s.a_bs[1] = ci.Mg * ci.Cg * ci.KS;
+    if (ci.w_rows > 0) { /* row panels [G, ceil(Mg/R), K, R] */
+        s.a_panel = ci.w_rows;
+        s.a_si = 1;
+        s.a_sk = ci.w_rows;
+        s.a_bs[1] = (ci.Mg + ci.w_rows - 1) / ci.w_rows * ci.w_rows * ci.Cg * ci.KS;
+    }
     s.b_bs[0] = ci.C * ci.IS;
     s.b_bs[1] = ci.Cg * ci.IS;
     s.y_bs[0] = ci.M * ci.OS;

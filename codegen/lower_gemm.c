@@ -193,6 +193,7 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
     for (int i = 0; i < 3; i++) {
         int mr = mr_choices[i];
         if (mr * p->NV + p->NV + 1 > c->target->vector_regs) continue;
+        if (s->a_panel > 0 && s->a_panel % mr) continue; /* a strip stays in one panel */
         int64_t waste = (s->M + mr - 1) / mr * mr - s->M;
         if (best_waste < 0 || waste < best_waste) {
             best_waste = waste;
@@ -502,6 +503,14 @@ static void emit_strip(odin_lower_ctx *c, const gemm_plan *p, int rv, const tile
     }
 }
 
+/* Offset of A's row i (a multiple of the micro-kernel height) in elements. */
+static LLVMValueRef a_row(odin_lower_ctx *c, const odin_gemm_spec *s, LLVMValueRef i) {
+    if (s->a_panel <= 0) return odin_mul_i64(c, i, s->a_si);
+    LLVMValueRef pi = LLVMBuildSDiv(c->b, i, odin_i64(c, s->a_panel), "");
+    LLVMValueRef in = LLVMBuildSRem(c->b, i, odin_i64(c, s->a_panel), "");
+    return add(c, odin_mul_i64(c, pi, s->K * s->a_panel), in);
+}
+
 /* Offsets of batch element bi in each operand (elements). */
 static void batch_offsets(odin_lower_ctx *c, const odin_gemm_spec *s, LLVMValueRef bi,
                           LLVMValueRef off[4]) {
@@ -580,7 +589,7 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     LLVMValueRef full_end = add(c, i0, odin_mul_i64(c, LLVMBuildSDiv(c->b, rows, odin_i64(c, p->MR), ""), p->MR));
     odin_loop lr;
     LLVMValueRef i = odin_loop_begin(c, &lr, i0, full_end, p->MR, "rows");
-    tile_args t = {.a = fptr(c, ab, add(c, odin_mul_i64(c, i, s->a_si), odin_mul_i64(c, k0, s->a_sk))),
+    tile_args t = {.a = fptr(c, ab, add(c, a_row(c, s, i), odin_mul_i64(c, k0, s->a_sk))),
                    .y = fptr(c, yb, odin_mul_i64(c, i, s->y_si)),
                    .cp = cb ? fptr(c, cb, odin_mul_i64(c, i, s->c_si)) : NULL,
                    .rp = rb ? fptr(c, rb, odin_mul_i64(c, i, s->y_si)) : NULL,
@@ -590,7 +599,7 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     if (p->mk[1][0]) {
         LLVMBasicBlockRef join = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, full_end, i1, ""));
         tile_args t2 = t;
-        t2.a = fptr(c, ab, add(c, odin_mul_i64(c, full_end, s->a_si), odin_mul_i64(c, k0, s->a_sk)));
+        t2.a = fptr(c, ab, add(c, a_row(c, s, full_end), odin_mul_i64(c, k0, s->a_sk)));
         t2.y = fptr(c, yb, odin_mul_i64(c, full_end, s->y_si));
         t2.cp = cb ? fptr(c, cb, odin_mul_i64(c, full_end, s->c_si)) : NULL;
         t2.rp = rb ? fptr(c, rb, odin_mul_i64(c, full_end, s->y_si)) : NULL;
@@ -842,7 +851,7 @@ odin_status odin_emit_gemm(odin_lower_ctx *c, const odin_gemm_spec *s) {
         return odin_parallel_range(c, nbatch * p.n_jb, stream_grain(s->K * p.JW), gemv_body, &p);
     }
     bool dot_m1 = s->M == 1 && s->b_sk == 1, dot_n1 = s->N == 1 && s->a_sk == 1;
-    if (!s->conv && !fused && s->b_panel <= 0 && (dot_m1 || dot_n1)) {
+    if (!s->conv && !fused && s->b_panel <= 0 && s->a_panel <= 0 && (dot_m1 || dot_n1)) {
         dot_plan p = {.s = s, .VL = VL, .R = 4, .vt = vt, .nbatch = nbatch, .rows_are_n = dot_m1};
         p.n_rows = dot_m1 ? s->N : s->M;
         p.n_rb = ceil_div64(p.n_rows, p.R);

@@ -33,6 +33,10 @@ typedef struct odin_gemm_spec {
      * columns, B(k,j) = B[(j / W) * K * W + k * W + j % W], zero-padded to whole panels;
      * b_sk/b_sj are then unused and the kernels read the panels in place. */
     int64_t b_panel;
+    /* Pre-packed A (passes/pack.c, conv weights): > 0 means A is in row panels of a_panel
+     * rows, A(i,k) = A[(i / R) * K * R + k * R + i % R] (a_si = 1, a_sk = R; a_bs steps
+     * whole panel sets); the micro-kernel heights then divide R. */
+    int64_t a_panel;
     /* Fused epilogue (Conv): Y = clamp(alpha AB + beta C + R, act_lo, act_hi), with R
      * (r_arg: ctx->in index, -1 none) laid out like Y. */
     int r_arg;

@@ -5,6 +5,7 @@
  * applied before the store (passes/fuse_conv.c). Compiled forms: codegen/lower_matmul.c,
  * codegen/lower_conv.c. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "op.h"
@@ -94,7 +95,10 @@ static const odin_op_def packed_matmul_def = {
     .doc = "MatMul/Gemm with a constant B in GEMM panel layout [ceil(N/W), K, W] (passes/pack.c)"};
 
 /* ---- FusedConv(X, W, B?, R?) -> Y = clamp(Conv(X, W, B) + R, act_min, act_max) ----
- * Conv's attributes and reference kernel; R (optional) has Y's shape. */
+ * Conv's attributes and reference kernel; R (optional) has Y's shape. w_rows > 0: W is
+ * pre-packed (passes/pack.c) for the GEMM micro-kernel's A side: the Conv weight of shape
+ * w_shape [M, Cg, k...] stored as [G, ceil(Mg/R), Cg*taps, R] (R = w_rows, Mg = M/G),
+ * W(g*Mg + i, c, tap) = P[g, i / R, c*taps + tap, i % R], zero rows past Mg. */
 
 static const odin_attr_schema fused_conv_attrs[] = {
     {"auto_pad", ODIN_ATTR_STRING, false, 0, 0, "NOTSET"},
@@ -105,18 +109,59 @@ static const odin_attr_schema fused_conv_attrs[] = {
     {"strides", ODIN_ATTR_INTS, false, 0, 0, NULL},
     {"act_min", ODIN_ATTR_FLOAT, false, 0, -INFINITY, NULL},
     {"act_max", ODIN_ATTR_FLOAT, false, 0, INFINITY, NULL},
+    {"w_rows", ODIN_ATTR_INT, false, 0, 0, NULL},
+    {"w_shape", ODIN_ATTR_INTS, false, 0, 0, NULL},
     {NULL, 0, false, 0, 0, NULL}};
 
-/* ctx narrowed to Conv's inputs (X, W, B?), for Conv's own infer/eval. */
-static const odin_op_def *conv_def(odin_op_ctx *ctx, odin_op_ctx *conv) {
+/* The Conv weight's shape of a packed W (w_rows > 0) after checking P's shape against it:
+ * w gets the dims, no data. */
+static odin_status packed_weight_shape(const odin_op_ctx *ctx, odin_value *w) {
+    const odin_value *p = &ctx->in[1];
+    int64_t R = odin_attr_i(ctx->node, "w_rows"), G = odin_attr_i(ctx->node, "group");
+    const int64_t *ws = NULL;
+    int rank = odin_attr_ints(ctx->node, "w_shape", &ws);
+    char sp[128];
+    if (rank < 3 || rank > ODIN_MAX_RANK || G < 1 || ws[0] < 1 || ws[0] % G)
+        return odin_errorf("FusedConv: packed weights need w_shape [M, Cg, k...] (rank %d) "
+                           "with M a multiple of group %lld", rank, (long long)G);
+    int64_t K = 1;
+    for (int i = 1; i < rank; i++) {
+        if (ws[i] < 1) return odin_errorf("FusedConv: w_shape has a dim %lld", (long long)ws[i]);
+        K *= ws[i];
+    }
+    int64_t Mg = ws[0] / G;
+    if (p->dtype != ODIN_F32 || p->rank != 4 || p->dims[0] != G || p->dims[1] != (Mg + R - 1) / R ||
+        p->dims[2] != K || p->dims[3] != R)
+        return odin_errorf("FusedConv: packed weights have shape %s, expected [%lld, %lld, %lld, %lld]",
+                           odin_shape_str(p, sp, sizeof sp), (long long)G, (long long)((Mg + R - 1) / R),
+                           (long long)K, (long long)R);
+    memset(w, 0, sizeof *w);
+    w->dtype = ODIN_F32;
+    w->rank = rank;
+    memcpy(w->dims, ws, sizeof(int64_t) * (size_t)rank);
+    return ODIN_OK;
+}
+
+/* ctx narrowed to Conv's inputs (X, W, B?), for Conv's own infer/eval; a packed W is
+ * replaced by `w` (its Conv shape, from packed_weight_shape) in ins. */
+static const odin_op_def *conv_def(odin_op_ctx *ctx, odin_op_ctx *conv, odin_value ins[3],
+                                   const odin_value *w) {
     *conv = *ctx;
     if (conv->n_in > 3) conv->n_in = 3;
+    if (w) {
+        for (int i = 0; i < conv->n_in; i++) ins[i] = ctx->in[i];
+        ins[1] = *w;
+        conv->in = ins;
+    }
     return odin_op_find("Conv", "", 0);
 }
 
 static odin_status fused_conv_infer(odin_op_ctx *ctx) {
     odin_op_ctx cc;
-    const odin_op_def *d = conv_def(ctx, &cc);
+    odin_value ins[3], w;
+    bool packed = odin_attr_i(ctx->node, "w_rows") > 0;
+    if (packed) ODIN_TRY(packed_weight_shape(ctx, &w));
+    const odin_op_def *d = conv_def(ctx, &cc, ins, packed ? &w : NULL);
     if (!d || !d->infer) return odin_errorf("FusedConv needs the Conv definition");
     ODIN_TRY(d->infer(&cc));
     if (ctx->out[0].dtype != ODIN_F32) return odin_errorf("FusedConv is float32 only");
@@ -132,11 +177,34 @@ static odin_status fused_conv_infer(odin_op_ctx *ctx) {
     return ODIN_OK;
 }
 
+/* Unpack P (shape checked) into w->data, a fresh [M, Cg*taps] buffer. */
+static odin_status unpack_weight(const odin_op_ctx *ctx, odin_value *w) {
+    int64_t R = odin_attr_i(ctx->node, "w_rows"), G = odin_attr_i(ctx->node, "group");
+    int64_t M = w->dims[0], Mg = M / G, K = odin_value_numel(w) / M, nb = (Mg + R - 1) / R;
+    float *dst = malloc(sizeof(float) * (size_t)(M * K));
+    if (!dst) return odin_errorf("FusedConv: out of memory unpacking weights");
+    const float *P = ctx->in[1].data;
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t i = 0; i < Mg; i++)
+            for (int64_t k = 0; k < K; k++)
+                dst[(g * Mg + i) * K + k] = P[((g * nb + i / R) * K + k) * R + i % R];
+    w->data = dst;
+    return ODIN_OK;
+}
+
 static odin_status fused_conv_eval(odin_op_ctx *ctx) {
     ODIN_TRY(fused_conv_infer(ctx));
     odin_op_ctx cc;
-    const odin_op_def *d = conv_def(ctx, &cc);
-    ODIN_TRY(d->eval(&cc));
+    odin_value ins[3], w;
+    bool packed = odin_attr_i(ctx->node, "w_rows") > 0;
+    if (packed) {
+        ODIN_TRY(packed_weight_shape(ctx, &w));
+        ODIN_TRY(unpack_weight(ctx, &w));
+    }
+    const odin_op_def *d = conv_def(ctx, &cc, ins, packed ? &w : NULL);
+    odin_status st = d->eval(&cc);
+    if (packed) free(w.data);
+    ODIN_TRY(st);
     float lo = odin_attr_f(ctx->node, "act_min"), hi = odin_attr_f(ctx->node, "act_max");
     float *y = ctx->out[0].data;
     const float *r = odin_op_has_input(ctx, 3) ? ctx->in[3].data : NULL;

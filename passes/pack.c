@@ -4,7 +4,12 @@
  * 64-byte line per k row), so compiled kernels stream panels without a packing step and
  * Gemm's transB needs no transposed reads. The panel width is the same on every target
  * (each vector width divides it), so the packed graph does not depend on the target. The
- * packed constant replaces B in place when nothing else reads B; memory stays ~1x. */
+ * packed constant replaces B in place when nothing else reads B; memory stays ~1x.
+ * Conv weights (the A side of conv-as-GEMM) are packed too: a float32 Conv/FusedConv with
+ * a constant W and more than one input channel per group becomes a FusedConv whose W is
+ * stored in row micro-panels [G, ceil(Mg/R), Cg*taps, R] (R = ODIN_PACK_ROWS), so the
+ * micro-kernel reads its R rows of A for one k as one contiguous run instead of R rows
+ * a whole filter apart (what limited small-pixel-count layers with large filters). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +18,9 @@
 #include "pass.h"
 
 #define ODIN_PACK_PANEL 16
+/* rows per conv weight micro-panel: every micro-kernel height the GEMM picks for packed A
+ * divides it (codegen/lower_gemm.c) */
+#define ODIN_PACK_ROWS 8
 
 /* Nodes reading tensor t, plus one when it is a graph output. */
 static int count_uses(const odin_graph *g, int t) {
@@ -149,6 +157,99 @@ static odin_status rewrite(odin_graph *g, int ni, int packed, int64_t N, bool ge
     return ODIN_OK;
 }
 
+/* ---- conv weights ---- */
+
+/* Whether node n is a float32 Conv/FusedConv (not yet packed) whose GEMM form reads W:
+ * constant W with known shape, more than one input channel per group (one channel per
+ * group is the depthwise kernel, which reads W directly). */
+static bool conv_packable(const odin_graph *g, const odin_node *n) {
+    bool conv = !n->domain[0] && !strcmp(n->op, "Conv");
+    bool fused = !strcmp(n->domain, "ai.odin") && !strcmp(n->op, "FusedConv");
+    if ((!conv && !fused) || (fused && odin_attr_i(n, "w_rows") > 0)) return false;
+    if (n->n_inputs < 2 || n->n_outputs != 1 || n->inputs[0] < 0 || n->inputs[1] < 0 ||
+        n->outputs[0] < 0)
+        return false;
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] >= 0 && !f32_known(&g->tensors[n->inputs[i]])) return false;
+    const odin_tensor *x = &g->tensors[n->inputs[0]], *w = &g->tensors[n->inputs[1]];
+    if (!f32_known(&g->tensors[n->outputs[0]]) || !odin_pass_is_const(g, n->inputs[1]) ||
+        !w->data || w->rank < 3 || w->rank > 5 || x->rank != w->rank)
+        return false;
+    int64_t G = odin_attr_i(n, "group");
+    return G >= 1 && w->dims[0] >= 1 && w->dims[0] % G == 0 && w->dims[1] > 1 &&
+           x->dims[1] == w->dims[1] * G;
+}
+
+/* W [M, Cg, k...] as [G, ceil(Mg/R), K, R] (K = Cg * taps) into dst, zero rows past Mg. */
+static void pack_rows(float *dst, const float *w, int64_t G, int64_t Mg, int64_t K) {
+    const int64_t R = ODIN_PACK_ROWS, nb = (Mg + R - 1) / R;
+    for (int64_t g = 0; g < G; g++)
+        for (int64_t b = 0; b < nb; b++)
+            for (int64_t k = 0; k < K; k++)
+                for (int64_t r = 0; r < R; r++) {
+                    int64_t i = b * R + r;
+                    dst[((g * nb + b) * K + k) * R + r] = i < Mg ? w[(g * Mg + i) * K + k] : 0.0f;
+                }
+}
+
+static odin_status pack_conv_node(odin_graph *g, int ni) {
+    odin_node *n = &g->nodes[ni];
+    int wt = n->inputs[1];
+    const odin_tensor *tw = &g->tensors[wt];
+    int64_t G = odin_attr_i(n, "group"), M = tw->dims[0], Mg = M / G;
+    int64_t K = odin_tensor_numel(tw) / M, R = ODIN_PACK_ROWS, nb = (Mg + R - 1) / R;
+    int64_t dims[4] = {G, nb, K, R}, wshape[ODIN_MAX_RANK];
+    int wrank = tw->rank;
+    memcpy(wshape, tw->dims, sizeof(int64_t) * (size_t)wrank);
+    size_t nbytes = sizeof(float) * (size_t)(G * nb * K * R);
+    float *p;
+    bool in_place = count_uses(g, wt) == 1 && !(tw->flags & ODIN_TENSOR_EXTERNAL) &&
+                    nbytes == tw->nbytes;
+    if (in_place) {
+        p = malloc(nbytes);
+        if (!p) return odin_errorf("out of memory packing '%s'", tw->name);
+    } else {
+        char base[256];
+        snprintf(base, sizeof base, "%s.rows", tw->name);
+        const char *name = odin_graph_unique_name(g, base);
+        if (!name) return odin_errorf("out of memory");
+        ODIN_TRY(odin_graph_add_tensor(g, name, ODIN_F32, 4, dims, &wt));
+        tw = &g->tensors[n->inputs[1]]; /* the tensor array may have moved */
+        p = odin_arena_alloc(&g->arena, nbytes, 64);
+        if (!p) return odin_errorf("out of memory packing '%s'", tw->name);
+    }
+    pack_rows(p, tw->data, G, Mg, K);
+    odin_tensor *dst = &g->tensors[wt];
+    if (in_place) {
+        memcpy(dst->data, p, nbytes);
+        free(p);
+        for (int i = 0; i < 4; i++) dst->dim_params[i] = NULL;
+    } else {
+        dst->data = p;
+        dst->flags |= ODIN_TENSOR_CONST;
+    }
+    dst->rank = 4;
+    memcpy(dst->dims, dims, sizeof dims);
+    dst->nbytes = nbytes;
+    /* the node keeps its attributes and gains the packing's; a Conv becomes FusedConv
+     * with no residual and no clamp */
+    n = &g->nodes[ni];
+    odin_attr *attrs = odin_arena_alloc(&g->arena, sizeof *attrs * (size_t)(n->n_attrs + 2), 8);
+    if (!attrs) return odin_errorf("out of memory");
+    int na = 0;
+    for (int i = 0; i < n->n_attrs; i++) attrs[na++] = n->attrs[i]; /* already in the arena */
+    odin_attr extra[2] = {ODIN_ATTR_I("w_rows", R), ODIN_ATTR_INTS("w_shape", wshape, wrank)};
+    for (int i = 0; i < 2; i++) ODIN_TRY(odin_attr_copy(g, &attrs[na++], &extra[i]));
+    n->attrs = attrs;
+    n->n_attrs = na;
+    n->inputs[1] = wt;
+    n->op = "FusedConv";
+    n->domain = "ai.odin";
+    n->def = odin_op_find(n->op, n->domain, g->opset);
+    if (!n->def) return odin_errorf("node '%s': FusedConv is not registered", n->name);
+    return ODIN_OK;
+}
+
 odin_status odin_pass_pack(odin_graph *g, bool *changed) {
     *changed = false;
     if (!odin_op_find("PackedMatMul", "ai.odin", g->opset)) return ODIN_OK;
@@ -168,5 +269,11 @@ odin_status odin_pass_pack(odin_graph *g, bool *changed) {
         if (!st) *changed = true;
     }
     free(seen);
+    if (!odin_op_find("FusedConv", "ai.odin", g->opset)) return st;
+    for (int i = 0; !st && i < g->n_nodes; i++) {
+        if (!conv_packable(g, &g->nodes[i])) continue;
+        st = pack_conv_node(g, i);
+        if (!st) *changed = true;
+    }
     return st;
 }

@@ -270,7 +270,8 @@ typedef struct conv_case {
     bool bias, w_const;
 } conv_case;
 
-static void run_conv(const conv_case *cc) {
+/* The Conv of cc; its description into what. */
+static odin_graph *conv_graph(const conv_case *cc, char *what, size_t what_size) {
     odin_graph *g = odin_graph_new("conv");
     int r = cc->nsp + 2;
     int64_t xd[5] = {cc->n, cc->c}, wd[5] = {cc->m, cc->c / cc->group}, bd[1] = {cc->m};
@@ -304,15 +305,49 @@ static void run_conv(const conv_case *cc) {
                        ODIN_ATTR_INTS("pads", pads, 2 * cc->nsp),
                        ODIN_ATTR_S("auto_pad", cc->auto_pad ? cc->auto_pad : "NOTSET")};
     odin_output(g, odin_build(g, "Conv", ins, cc->bias ? 3 : 2, at, cc->auto_pad ? 5 : 4, 1, NULL), "y");
-    char sx[64], sw[64], what[200];
+    char sx[64], sw[64];
     odin_format_shape(sx, sizeof sx, r, xd, NULL);
     odin_format_shape(sw, sizeof sw, r, wd, NULL);
-    snprintf(what, sizeof what, "Conv x%s w%s group %lld stride %lld dil %lld pad %lld,%lld %s",
+    snprintf(what, what_size, "Conv x%s w%s group %lld stride %lld dil %lld pad %lld,%lld %s",
              sx, sw, (long long)cc->group, (long long)strides[cc->nsp - 1],
              (long long)dils[cc->nsp - 1], (long long)cc->pads[0], (long long)cc->pads[3],
              cc->auto_pad ? cc->auto_pad : "");
+    return g;
+}
+
+static void run_conv(const conv_case *cc) {
+    char what[200];
+    odin_graph *g = conv_graph(cc, what, sizeof what);
     check_linalg(g, what, true);
     odin_graph_free(g);
+}
+
+/* Constant conv weights packed into row panels (passes/pack.c): the packed FusedConv's
+ * eval and compiled kernel against the Conv as built. Output channels per group that are
+ * no multiple of the panel height (zero rows), groups, strides, dilations, pads, 1x1,
+ * 1-D and 3-D. */
+static void test_conv_packed(void) {
+    const conv_case cases[] = {
+        {2, 1, 3, 8, 1, {17, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1, 1}, NULL, true, true},
+        {2, 2, 5, 17, 1, {13, 11}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 0, 1, 1}, NULL, false, true},
+        {2, 1, 4, 7, 1, {16, 15}, {3, 2}, {1, 2}, {2, 1}, {2, 0, 0, 1, 3}, NULL, true, true},
+        {2, 2, 16, 33, 1, {9, 10}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, true, true},
+        {2, 1, 16, 65, 1, {7, 7}, {1, 1}, {2, 2}, {1, 1}, {0}, NULL, true, true},
+        {2, 1, 64, 130, 1, {12, 12}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1, 1}, NULL, true, true},
+        {2, 1, 3, 6, 1, {20, 20}, {5, 5}, {1, 1}, {1, 1}, {0}, "SAME_UPPER", true, true},
+        {2, 2, 8, 12, 4, {11, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1, 1}, NULL, true, true},
+        {2, 1, 12, 36, 3, {9, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1, 1, 1}, NULL, false, true},
+        {2, 1, 320, 9, 1, {7, 7}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, true, true},
+        {2, 1, 32, 1, 1, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1, 1}, NULL, true, true}, /* M = 1 */
+        {1, 2, 5, 9, 1, {67}, {3}, {1}, {1}, {1, 0, 0, 1}, NULL, true, true},
+        {3, 1, 3, 5, 1, {6, 7, 8}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, NULL, true, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char what[240];
+        odin_graph *g = conv_graph(&cases[i], what, sizeof what - 16);
+        strcat(what, " packed W");
+        check_rewritten(g, what, false, "FusedConv");
+    }
 }
 
 static void test_conv(void) {
@@ -627,6 +662,7 @@ int main(int argc, char **argv) {
     RUN(test_matmul_other_dtype);
     RUN(test_conv);
     RUN(test_conv_fused);
+    RUN(test_conv_packed);
     RUN(test_pools);
     RUN(test_onnx_backend);
     TEST_DONE();

@@ -37,6 +37,12 @@ double odin_node_flops(const odin_graph *g, int ni) {
          * ConvTranspose's weight is [Cin, Cout/group, k...] and scatters from its input. */
         const odin_tensor *tw = &g->tensors[n->inputs[w]];
         double per = tw->dims[0] > 0 ? numel(g, n->inputs[w]) / (double)tw->dims[0] : 0;
+        const int64_t *ws = NULL; /* FusedConv with packed W: the Conv weight's shape */
+        int wr = !strcmp(n->op, "FusedConv") && odin_attr_i(n, "w_rows") > 0 ? odin_attr_ints(n, "w_shape", &ws) : 0;
+        if (wr >= 2 && ws[0] > 0) {
+            per = 1;
+            for (int i = 1; i < wr; i++) per *= (double)ws[i];
+        }
         double elems = !strcmp(n->op, "ConvTranspose") ? numel(g, a) : out;
         return 2.0 * elems * per;
     }
