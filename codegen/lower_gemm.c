@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <llvm-c/DebugInfo.h>
+
 #include "irgen.h"
 
 odin_gemm_spec odin_gemm_spec_init(int64_t M, int64_t N, int64_t K) {
@@ -265,6 +267,20 @@ static LLVMValueRef panel_col(odin_lower_ctx *c, const gemm_plan *p, LLVMValueRe
     return fptr(c, base, add(c, odin_mul_i64(c, pi, p->s->K * W), in));
 }
 
+/* Marks the loop whose back edge is `br` llvm.loop.unroll.disable. On wasm an unrolled
+ * micro-kernel loop is slower: the selection DAG scheduler then groups each accumulator's
+ * products of all unrolled steps, which keeps every B vector and splat of those steps
+ * live at once, and V8 (16 xmm registers) spills them (relaxed SIMD, whose smaller body
+ * LLVM unrolls by 2 at known kc, ran 1.45x slower than plain SIMD128 this way). */
+static void no_unroll(odin_lower_ctx *c, LLVMValueRef br) {
+    LLVMMetadataRef self = LLVMTemporaryMDNode(c->c, NULL, 0);
+    LLVMMetadataRef key = LLVMMDStringInContext2(c->c, "llvm.loop.unroll.disable", 24);
+    LLVMMetadataRef ops[2] = {self, LLVMMDNodeInContext2(c->c, &key, 1)};
+    LLVMMetadataRef id = LLVMMDNodeInContext2(c->c, ops, 2);
+    LLVMMetadataReplaceAllUsesWith(self, id); /* a loop ID's first operand is itself */
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(c->c, "llvm.loop", 9), LLVMMetadataAsValue(c->c, id));
+}
+
 /* void mk(ptr a, ptr b, ptr y, ptr cp, i64 kc, i32 flags): flags bit 0 = first k block
  * (store, don't add), bit 1 = last k block (apply alpha, beta*C). */
 static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int mr, int nv,
@@ -331,7 +347,8 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
     LLVMAddIncoming(k, &knext, &latch, 1);
     for (int r = 0; r < mr; r++)
         for (int v = 0; v < nv; v++) LLVMAddIncoming(phi[r][v], &acc[r][v], &latch, 1);
-    LLVMBuildCondBr(f.b, LLVMBuildICmp(f.b, LLVMIntSLT, knext, kc, ""), loop, exit);
+    LLVMValueRef back = LLVMBuildCondBr(f.b, LLVMBuildICmp(f.b, LLVMIntSLT, knext, kc, ""), loop, exit);
+    if (pa) no_unroll(c, back);
 
     LLVMPositionBuilderAtEnd(f.b, exit);
     LLVMValueRef one = LLVMConstInt(c->t_i32, 1, 0), two = LLVMConstInt(c->t_i32, 2, 0);
