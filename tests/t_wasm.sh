@@ -87,11 +87,6 @@ onnx.save(m, os.path.join(d, 'cnn.onnx'))
 np.save(os.path.join(d, 'cnn_x.npy'), r.uniform(-1, 1, (1, 3, 11, 13)).astype(np.float32))
 np.save(os.path.join(d, 'mlp_x.npy'), r.uniform(-1, 1, (3, 33)).astype(np.float32))
 np.save(os.path.join(d, 'gpt2_tokens.npy'), r.randint(0, 97, (1, 7)).astype(np.int64))
-# Det has no compiled kernel: a model wasm must refuse, naming the node.
-g = helper.make_graph([helper.make_node('Det', ['a'], ['d'], name='the_det')], 'det',
-                      [helper.make_tensor_value_info('a', TensorProto.FLOAT, [3, 3])],
-                      [helper.make_tensor_value_info('d', TensorProto.FLOAT, [])])
-onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), os.path.join(d, 'det.onnx'))
 # a symbolic batch dimension
 g = helper.make_graph([helper.make_node('Relu', ['a'], ['b'], name='relu')], 'sym',
                       [helper.make_tensor_value_info('a', TensorProto.FLOAT, ['batch', 5])],
@@ -338,8 +333,11 @@ run "sym --shape batch=4: node run" node "$tmp/sym.mjs" "$tmp/sym_a.npy" --out "
 same "sym: wasm = ref" "$tmp/sym_wasm" "$tmp/sym_ref"
 expect_fail "unknown --shape name" "no input or symbolic dimension" \
     "$ODINC" wasm "$tmp/sym.onnx" -o "$tmp/sym.wasm" --shape nope=3
-expect_fail "op without wasm kernel names node and op" "node 'the_det' \(Det\)" \
-    "$ODINC" wasm "$tmp/det.onnx" -o "$tmp/det.wasm"
+# Attention heads wider than 1024 have no compiled kernel: a wasm build must refuse, naming the node.
+"$ODINC" build-model llama --set n_embd=8 --set n_head=1 --set n_kv_head=1 --set head_dim=1100 \
+    --set n_layer=1 --set vocab=16 --set ffn=8 --set max_ctx=4 -o "$tmp/wide_head.odin" >/dev/null
+expect_fail "op without wasm kernel names node and op" "node '[^']*' \(CachedAttention\): no compiled kernel" \
+    "$ODINC" wasm "$tmp/wide_head.odin" -o "$tmp/wide_head.wasm"
 expect_fail "bad --weights" "embed or side" "$ODINC" wasm "$tmp/mlp.odin" -o "$tmp/x.wasm" --weights disk
 
 # ---- the loader text in every .mjs is runtime/wasm_loader.mjs ----
