@@ -64,7 +64,11 @@ typedef struct jit_entry {
 } jit_entry;
 
 typedef struct jit_runner {
-    const odin_graph *g;
+    const odin_graph *g;  /* the graph every per-length clone copies: packed_g when set */
+    /* The caller's graph with its weights packed into GEMM panels once (-O2 and up), so
+     * the clones for different chunk lengths share one packed copy instead of packing
+     * (time and memory) per length; owned. */
+    odin_graph *packed_g;
     odin_lm_layout layout;
     odin_lm_state *state; /* owned copy of layout.state */
     int opt_level;
@@ -238,6 +242,7 @@ static void jit_destroy(void *ctx) {
     free(r->entries);
     free(r->state);
     free(r->cache_dir);
+    odin_graph_free(r->packed_g);
     free(r);
 }
 
@@ -317,6 +322,18 @@ odin_status odin_lm_runner_create(const odin_graph *g, const odin_lm_layout *lay
     *r = (jit_runner){.g = g, .layout = *layout, .state = s, .cache_dir = dir,
                       .opt_level = o->opt_level >= 0 ? o->opt_level : 2};
     r->layout.state = s;
+    if (r->opt_level >= 2) {
+        bool changed = false;
+        double t0 = now_ms();
+        odin_status st = clone_graph(g, &r->packed_g);
+        if (!st) st = odin_pass_pack(r->packed_g, &changed);
+        r->stats.compile_ms += now_ms() - t0; /* part of preparing the programs */
+        if (st) {
+            jit_destroy(r);
+            return odin_status_prefix(st, "%s: packing weights", g->name ? g->name : "graph");
+        }
+        r->g = r->packed_g;
+    }
     *out = (odin_lm_runner){.ctx = r, .run = jit_run, .prepare = jit_prepare,
                             .stats = jit_stats, .destroy = jit_destroy};
     return ODIN_OK;

@@ -108,8 +108,10 @@ static bool packable(const odin_graph *g, const odin_node *n, bool *trans_b) {
         return false;
     const odin_tensor *a = &g->tensors[n->inputs[0]], *b = &g->tensors[n->inputs[1]],
                       *y = &g->tensors[n->outputs[0]];
-    if (!odin_pass_is_const(g, n->inputs[1]) || !b->data || !f32_known(a) || !f32_known(b) ||
-        !f32_known(y) || b->rank != 2 || a->rank < 1)
+    /* A and Y may have symbolic dims (a language model's sequence length): only B's shape
+     * and A's contraction dim (checked below) matter for packing. */
+    if (!odin_pass_is_const(g, n->inputs[1]) || !b->data || a->dtype != ODIN_F32 ||
+        !f32_known(b) || y->dtype != ODIN_F32 || y->rank < 0 || b->rank != 2 || a->rank < 1)
         return false;
     *trans_b = gemm && odin_attr_i(n, "transB") != 0;
     if (gemm && a->rank != 2) return false;
