@@ -16,6 +16,7 @@
 #include "../ops/interpret.h"
 #include "../passes/pass.h"
 #include "../passes/specialize.h"
+#include "huge_weights.h"
 #include "target.h"
 
 static double now_ms(void) {
@@ -69,6 +70,7 @@ typedef struct jit_runner {
      * the clones for different chunk lengths share one packed copy instead of packing
      * (time and memory) per length; owned. */
     odin_graph *packed_g;
+    odin_weight_block packed_block; /* packed_g's large weights, on 2 MiB pages */
     odin_lm_layout layout;
     odin_lm_state *state; /* owned copy of layout.state */
     int opt_level;
@@ -243,6 +245,7 @@ static void jit_destroy(void *ctx) {
     free(r->state);
     free(r->cache_dir);
     odin_graph_free(r->packed_g);
+    odin_weight_block_free(&r->packed_block);
     free(r);
 }
 
@@ -327,6 +330,8 @@ odin_status odin_lm_runner_create(const odin_graph *g, const odin_lm_layout *lay
         double t0 = now_ms();
         odin_status st = clone_graph(g, &r->packed_g);
         if (!st) st = odin_pass_pack(r->packed_g, &changed);
+        /* a decode step streams these: on 2 MiB pages (huge_weights.c says why) */
+        if (!st) odin_weights_to_huge_pages(r->packed_g, 1 << 20, &r->packed_block);
         r->stats.compile_ms += now_ms() - t0; /* part of preparing the programs */
         if (st) {
             jit_destroy(r);
