@@ -9,6 +9,8 @@
  * they are copied into a fresh mapping advised MADV_HUGEPAGE before its first write. */
 #include "huge_weights.h"
 
+#include "../runtime/huge_alloc.h"
+
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,34 +37,18 @@ static void release_pages(void *p, size_t n) {
     uintptr_t hi = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
-
-/* A mapping of `size` bytes (a multiple of HUGE_PAGE) starting on a 2 MiB boundary. */
-static char *map_aligned(size_t size) {
-    char *raw = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
-    if (raw == MAP_FAILED) return NULL;
-    char *base = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~((uintptr_t)HUGE_PAGE - 1));
-    if (base > raw) munmap(raw, (size_t)(base - raw));
-    size_t tail = (size_t)(raw + size + HUGE_PAGE - (base + size));
-    if (tail) munmap(base + size, tail);
-    return base;
-}
 #endif
 
 void odin_weights_to_huge_pages(odin_graph *g, size_t min_bytes, odin_weight_block *out) {
     *out = (odin_weight_block){0};
-#if HAVE_MMAP && defined(MADV_HUGEPAGE)
+#if HAVE_MMAP
     size_t total = 0;
     for (int t = 0; t < g->n_tensors; t++)
         if (movable(&g->tensors[t], min_bytes)) total += (g->tensors[t].nbytes + ALIGN - 1) & ~(size_t)(ALIGN - 1);
     if (total < HUGE_PAGE) return; /* not one huge page's worth */
-    size_t size = (total + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    char *base = map_aligned(size);
-    if (!base) return;
-    if (madvise(base, size, MADV_HUGEPAGE) != 0) { /* THP off: the copy would gain nothing */
-        munmap(base, size);
-        return;
-    }
+    size_t size;
+    char *base = odin_huge_alloc(total, &size);
+    if (!base) return; /* no huge pages: the copy would gain nothing */
     size_t off = 0;
     for (int t = 0; t < g->n_tensors; t++) {
         odin_tensor *tt = &g->tensors[t];
@@ -81,8 +67,6 @@ void odin_weights_to_huge_pages(odin_graph *g, size_t min_bytes, odin_weight_blo
 }
 
 void odin_weight_block_free(odin_weight_block *b) {
-#if HAVE_MMAP
-    if (b->base) munmap(b->base, b->size);
-#endif
+    odin_huge_free(b->base, b->size);
     *b = (odin_weight_block){0};
 }

@@ -1,10 +1,14 @@
 #include "session.h"
 
+#include "huge_alloc.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_CHUNK 64
+/* state this large goes on 2 MiB pages (one block) */
+#define HUGE_STATE_BYTES ((size_t)2 << 20)
 
 typedef struct state_buf {
     odin_lm_state def;
@@ -24,6 +28,10 @@ struct odin_session {
     float *logits;   /* max_chunk rows when all_logits, else one */
     const float *last;
     int64_t pos;
+    /* The state buffers as one block on 2 MiB pages when they are large (KV caches, RWKV
+     * state: every step streams them); NULL when each buffer is its own allocation. */
+    void *state_block;
+    size_t state_block_size;
 };
 
 int odin_prefill_chunk(const odin_session_options *o, size_t left) {
@@ -42,13 +50,17 @@ static void *alloc_zeroed(size_t nbytes) {
     return p;
 }
 
+/* Bytes one state buffer takes in the block: whole 64-byte lines, at least one. */
+static size_t state_room(size_t nbytes) { return nbytes ? (nbytes + 63) / 64 * 64 : 64; }
+
 void odin_session_free(odin_session *s) {
     if (!s) return;
     if (s->runner.destroy) s->runner.destroy(s->runner.ctx);
-    for (int i = 0; s->states && i < s->layout.n_state; i++) {
+    for (int i = 0; !s->state_block && s->states && i < s->layout.n_state; i++) {
         free(s->states[i].buf[0]);
         free(s->states[i].buf[1]);
     }
+    odin_huge_free(s->state_block, s->state_block_size);
     free(s->states);
     free(s->ins);
     free(s->outs);
@@ -82,11 +94,18 @@ odin_status odin_session_create(const odin_lm_layout *layout, odin_lm_runner run
     size_t rows = layout->all_logits ? (size_t)s->max_chunk : 1;
     s->logits = ok ? alloc_zeroed(sizeof *s->logits * rows * (size_t)layout->vocab) : NULL;
     ok = ok && s->states && s->ins && s->outs && s->tokens && s->pos_in && s->logits;
+    size_t total = 0;
+    for (int i = 0; ok && i < n_state; i++)
+        total += state_room(layout->state[i].nbytes) * (layout->state[i].in_place ? 1 : 2);
+    if (ok && total >= HUGE_STATE_BYTES) s->state_block = odin_huge_alloc(total, &s->state_block_size);
+    char *next = s->state_block;
     for (int i = 0; ok && i < n_state; i++) {
         state_buf *b = &s->states[i];
         b->def = layout->state[i];
-        b->buf[0] = alloc_zeroed(b->def.nbytes);
-        b->buf[1] = b->def.in_place ? NULL : alloc_zeroed(b->def.nbytes);
+        for (int k = 0; k < (b->def.in_place ? 1 : 2); k++) {
+            b->buf[k] = next ? next : alloc_zeroed(b->def.nbytes);
+            if (next) next += state_room(b->def.nbytes);
+        }
         ok = b->buf[0] && (b->def.in_place || b->buf[1]);
     }
     s->layout.state = NULL; /* the copies live in states[i].def */

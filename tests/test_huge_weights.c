@@ -1,6 +1,7 @@
 /* tests/test_huge_weights.c — codegen/huge_weights.c: large constants a graph owns move
  * into one block (bytes unchanged, now external data), small and external constants stay
- * where they are; and an LM session whose packed weights move (a llama with a 4 MB head)
+ * where they are; and an LM session whose packed weights move and whose KV caches share
+ * one huge-page block (runtime/session.c; a llama with a 4 MB head and 2 MB of caches)
  * gives the reference interpreter's logits step by step. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -85,10 +86,11 @@ static double max_diff(const float *a, const float *b, int64_t n) {
     return m;
 }
 
-/* A llama whose packed LM head is 4 MB: the JIT session runs on moved weights. */
+/* A llama whose packed LM head is 4 MB and whose 8 KV caches (4 layers x K, V of 2 heads
+ * x 512 rows x 64) make 2 MiB: the JIT session runs on moved weights and carved state. */
 static void test_session_on_moved_weights(void) {
-    const char *set[] = {"n_layer=1", "n_embd=256", "n_head=4", "n_kv_head=2", "ffn=64",
-                         "vocab=4096", "max_ctx=16"};
+    const char *set[] = {"n_layer=4", "n_embd=256", "n_head=4", "n_kv_head=2", "ffn=64",
+                         "vocab=4096", "max_ctx=512"};
     odin_graph *g = NULL;
     CHECK_OK(odin_model_build("llama", set, 7, &g));
     if (!g) return;
