@@ -20,7 +20,6 @@
 #define HAVE_MMAP 1
 #endif
 
-#define HUGE_PAGE ((size_t)2 << 20)
 #define ALIGN 64
 
 static bool movable(const odin_tensor *t, size_t min_bytes) {
@@ -45,15 +44,22 @@ void odin_weights_to_huge_pages(odin_graph *g, size_t min_bytes, odin_weight_blo
     size_t total = 0;
     for (int t = 0; t < g->n_tensors; t++)
         if (movable(&g->tensors[t], min_bytes)) total += (g->tensors[t].nbytes + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-    if (total < HUGE_PAGE) return; /* not one huge page's worth */
+    if (total < ODIN_HUGE_PAGE) return; /* not one huge page's worth */
     size_t size;
     char *base = odin_huge_alloc(total, &size);
     if (!base) return; /* no huge pages: the copy would gain nothing */
+    /* copy every weight before releasing any page: two tensors might share bytes */
     size_t off = 0;
     for (int t = 0; t < g->n_tensors; t++) {
         odin_tensor *tt = &g->tensors[t];
         if (!movable(tt, min_bytes)) continue;
         memcpy(base + off, tt->data, tt->nbytes);
+        off += (tt->nbytes + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    }
+    off = 0;
+    for (int t = 0; t < g->n_tensors; t++) {
+        odin_tensor *tt = &g->tensors[t];
+        if (!movable(tt, min_bytes)) continue;
         release_pages(tt->data, tt->nbytes);
         odin_tensor_set_external_data(g, t, base + off, tt->nbytes);
         off += (tt->nbytes + ALIGN - 1) & ~(size_t)(ALIGN - 1);
