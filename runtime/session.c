@@ -98,6 +98,9 @@ odin_status odin_session_create(const odin_lm_layout *layout, odin_lm_runner run
     for (int i = 0; ok && i < n_state; i++)
         total += state_room(layout->state[i].nbytes) * (layout->state[i].in_place ? 1 : 2);
     if (ok && total >= HUGE_STATE_BYTES) s->state_block = odin_huge_alloc(total, &s->state_block_size);
+    /* touch it now (it reads as zeros anyway): its page faults belong to create, not to
+     * the first prefill */
+    if (s->state_block) memset(s->state_block, 0, s->state_block_size);
     char *next = s->state_block;
     for (int i = 0; ok && i < n_state; i++) {
         state_buf *b = &s->states[i];
