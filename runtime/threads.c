@@ -18,6 +18,8 @@
 /* How long an idle worker polls for the next job before it sleeps: longer than the gap
  * between two kernels of a decode step, short enough not to burn a core when idle. */
 #define SPIN_NS 200000
+/* How long the caller polls for a worker's last chunk before it starts yielding. */
+#define CALLER_SPIN_NS 50000
 /* A job whose grain is negative (independent units, nothing set up per chunk) is cut
  * into up to this many chunks per taking-part thread, so the work of a thread that is
  * descheduled mid-job is picked up by the others in pieces. Other jobs get one chunk per
@@ -159,10 +161,16 @@ void odin_rt_parallel_for(odin_range_fn fn, void *ctx, int64_t n, int64_t grain)
         pthread_mutex_unlock(&pool.mu);
     }
     run_chunks(gen);
-    /* wait for chunks that workers claimed and are still running */
+    /* Wait for chunks that workers claimed and are still running. Yielding invites the
+     * scheduler to hand this core to another process, and then the job's end waits for
+     * this thread: only yield once the worker looks descheduled (a long wait). */
+    int64_t yield_after = 0;
     for (unsigned spins = 0; atomic_load(&pool.done) < n_chunks; spins++) {
         cpu_relax();
-        if ((spins & 255) == 255) sched_yield();
+        if ((spins & 255) != 255) continue;
+        int64_t now = now_ns();
+        if (!yield_after) yield_after = now + CALLER_SPIN_NS;
+        else if (now > yield_after) sched_yield();
     }
     atomic_flag_clear(&pool.busy);
 }
