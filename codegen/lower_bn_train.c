@@ -7,20 +7,15 @@
 #include "lower_bn_train.h"
 #include "lower_util.h"
 
-static const odin_tensor *tin(const odin_graph *g, int node, int i) {
-    int t = odin_node_in(g, node, i);
-    return t >= 0 ? &g->tensors[t] : NULL;
-}
-
 bool odin_bn_training_accepts(const odin_graph *g, int node) {
     const odin_node *n = &g->nodes[node];
     if (g->opset < 14 || !odin_attr_i(n, "training_mode") || n->n_inputs < 5 || n->n_outputs < 1 ||
         n->outputs[0] < 0)
         return false;
-    const odin_tensor *x = tin(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0);
     if (!x || x->dtype != ODIN_F32 || x->rank < 2) return false;
     for (int i = 1; i < 5; i++) {
-        const odin_tensor *p = tin(g, node, i);
+        const odin_tensor *p = odin_node_in_tensor(g, node, i);
         if (!p || p->dtype != ODIN_F32 || p->rank != 1 || p->dims[0] != x->dims[1]) return false;
     }
     for (int i = 0; i < n->n_outputs && i < 3; i++)
@@ -39,7 +34,7 @@ static LLVMValueRef get(odin_lower_ctx *c, LLVMValueRef p) { return LLVMBuildLoa
 
 odin_status odin_lower_bn_training(odin_lower_ctx *c) {
     const odin_node *n = &c->g->nodes[c->node];
-    const odin_tensor *x = tin(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0);
     int64_t nb = x->dims[0], C = x->dims[1], sp = odin_dims_product(x->dims, 2, x->rank);
     double eps = odin_attr_f(n, "epsilon"), momentum = odin_attr_f(n, "momentum"), cnt = (double)(nb * sp);
     if (C == 0) return ODIN_OK;

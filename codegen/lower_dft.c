@@ -14,11 +14,6 @@
 #define PI 3.14159265358979323846
 #define MAX_N (1 << 16) /* twiddle table entries */
 
-static const odin_tensor *tin(const odin_graph *g, int node, int i) {
-    int t = odin_node_in(g, node, i);
-    return t >= 0 ? &g->tensors[t] : NULL;
-}
-
 static bool const_scalar(const odin_graph *g, int node, int i, int64_t *v) {
     int n;
     return odin_node_const_ints(g, node, i, v, 1, &n) && n == 1;
@@ -35,7 +30,7 @@ typedef struct dft_geom {
 
 static bool geom_of(const odin_graph *g, int node, dft_geom *q) {
     const odin_node *nd = &g->nodes[node];
-    const odin_tensor *x = tin(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0);
     if (!x || nd->n_outputs != 1 || nd->outputs[0] < 0) return false;
     const odin_tensor *y = &g->tensors[nd->outputs[0]];
     if ((x->dtype != ODIN_F32 && x->dtype != ODIN_F64) || y->dtype != x->dtype || x->rank < 2) return false;
@@ -45,9 +40,9 @@ static bool geom_of(const odin_graph *g, int node, dft_geom *q) {
     q->stft = !strcmp(nd->op, "STFT");
     if (q->stft) {
         if (x->rank != 3 || y->rank != 4 || !const_scalar(g, node, 1, &q->step) || q->step <= 0) return false;
-        const odin_tensor *w = tin(g, node, 2);
+        const odin_tensor *w = odin_node_in_tensor(g, node, 2);
         int64_t fl = -1;
-        if (tin(g, node, 3) && !const_scalar(g, node, 3, &fl)) return false;
+        if (odin_node_in_tensor(g, node, 3) && !const_scalar(g, node, 3, &fl)) return false;
         if (w && (w->rank != 1 || (fl >= 0 && fl != w->dims[0]))) return false;
         q->n = fl >= 0 ? fl : w ? w->dims[0] : -1;
         if (q->n <= 0 || q->n > x->dims[1]) return false;
@@ -59,14 +54,14 @@ static bool geom_of(const odin_graph *g, int node, dft_geom *q) {
     int64_t axis = odin_attr_i(nd, "axis");
     if (g->opset >= 20) {
         axis = -2;
-        if (tin(g, node, 2) && !const_scalar(g, node, 2, &axis)) return false;
+        if (odin_node_in_tensor(g, node, 2) && !const_scalar(g, node, 2, &axis)) return false;
     }
     if (axis < 0) axis += x->rank;
     if (axis < 0 || axis >= x->rank - 1) return false;
     q->axis = (int)axis;
     q->len = x->dims[axis];
     q->n = q->len;
-    if (tin(g, node, 1) && !const_scalar(g, node, 1, &q->n)) return false;
+    if (odin_node_in_tensor(g, node, 1) && !const_scalar(g, node, 1, &q->n)) return false;
     if (q->n <= 0 || q->n > MAX_N) return false;
     q->inverse = odin_attr_i(nd, "inverse") != 0;
     q->nout = odin_attr_i(nd, "onesided") ? q->n / 2 + 1 : q->n;
@@ -89,7 +84,7 @@ static LLVMValueRef to_f64(odin_lower_ctx *c, LLVMValueRef v) {
 static odin_status l_dft(odin_lower_ctx *c) {
     dft_geom q;
     if (!geom_of(c->g, c->node, &q)) return odin_errorf("unsupported configuration");
-    const odin_tensor *x = tin(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0);
     LLVMTypeRef et = odin_llvm_type(c, x->dtype);
     /* twiddles of m = jk mod n, with the eval's expression */
     double *tc = malloc(sizeof *tc * (size_t)q.n), *ts = malloc(sizeof *ts * (size_t)q.n);
@@ -105,8 +100,8 @@ static odin_status l_dft(odin_lower_ctx *c) {
     LLVMValueRef gc = odin_const_table(c, c->t_f64, tc, q.n, "dft.cos"), gs = odin_const_table(c, c->t_f64, ts, q.n, "dft.sin");
     free(tc), free(ts);
     if (!gc || !gs) return odin_errorf("out of memory");
-    LLVMValueRef win = q.stft && tin(c->g, c->node, 2) ? c->in[2] : NULL;
-    LLVMTypeRef wt = win ? odin_llvm_type(c, tin(c->g, c->node, 2)->dtype) : NULL;
+    LLVMValueRef win = q.stft && odin_node_in_tensor(c->g, c->node, 2) ? c->in[2] : NULL;
+    LLVMTypeRef wt = win ? odin_llvm_type(c, odin_node_in_tensor(c->g, c->node, 2)->dtype) : NULL;
     if (win && wt != c->t_f32 && wt != c->t_f64) return odin_errorf("window dtype");
     int64_t rows = q.stft ? x->dims[0] * q.frames : q.outer * q.inner;
     if (rows == 0 || q.nout == 0) return ODIN_OK;

@@ -26,16 +26,6 @@
 
 /* ---- small IR helpers (vectors, pointers, branches) ---- */
 
-static const odin_tensor *tin(const odin_graph *g, int node, int i) {
-    int t = odin_node_in(g, node, i);
-    return t >= 0 ? &g->tensors[t] : NULL;
-}
-
-static const odin_tensor *tout(const odin_graph *g, int node, int i) {
-    const odin_node *n = &g->nodes[node];
-    return i < n->n_outputs && n->outputs[i] >= 0 ? &g->tensors[n->outputs[i]] : NULL;
-}
-
 static bool is_f32(const odin_tensor *t, int rank) {
     if (!t || t->dtype != ODIN_F32 || t->rank != rank) return false;
     for (int d = 0; d < rank; d++)
@@ -206,13 +196,13 @@ static void copy_floats(odin_lower_ctx *c, LLVMValueRef dst, LLVMValueRef src, i
 /* ---- TokenShift ---- */
 
 static bool accept_tokenshift(const odin_graph *g, int node) {
-    const odin_tensor *x = tin(g, node, 0), *s = tin(g, node, 1);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *s = odin_node_in_tensor(g, node, 1);
     return is_f32(x, 3) && is_f32(s, 2) && x->dims[1] >= 1 && s->dims[0] == x->dims[0] &&
-           s->dims[1] == x->dims[2] && tout(g, node, 0) && tout(g, node, 1);
+           s->dims[1] == x->dims[2] && odin_node_out_tensor(g, node, 0) && odin_node_out_tensor(g, node, 1);
 }
 
 static odin_status l_tokenshift(odin_lower_ctx *c) {
-    const int64_t *d = tin(c->g, c->node, 0)->dims;
+    const int64_t *d = odin_node_in_tensor(c->g, c->node, 0)->dims;
     int64_t B = d[0], T = d[1], C = d[2];
     odin_loop lb;
     LLVMValueRef b = odin_loop_begin(c, &lb, odin_i64(c, 0), odin_i64(c, B), 1, "b");
@@ -228,12 +218,12 @@ static odin_status l_tokenshift(odin_lower_ctx *c) {
 /* ---- PositionIds ---- */
 
 static bool accept_posids(const odin_graph *g, int node) {
-    const odin_tensor *y = tout(g, node, 0);
-    return is_pos(tin(g, node, 1)) && y && y->dtype == ODIN_I64 && y->rank == 1 && y->dims[0] >= 0;
+    const odin_tensor *y = odin_node_out_tensor(g, node, 0);
+    return is_pos(odin_node_in_tensor(g, node, 1)) && y && y->dtype == ODIN_I64 && y->rank == 1 && y->dims[0] >= 0;
 }
 
 static odin_status l_posids(odin_lower_ctx *c) {
-    int64_t T = tout(c->g, c->node, 0)->dims[0];
+    int64_t T = odin_node_out_tensor(c->g, c->node, 0)->dims[0];
     LLVMValueRef pos = load_pos(c, 1);
     odin_loop l;
     LLVMValueRef t = odin_loop_begin(c, &l, odin_i64(c, 0), odin_i64(c, T), 1, "t");
@@ -252,8 +242,8 @@ typedef struct rope_user {
 
 static bool rope_plan(const odin_graph *g, int node, rope_user *u) {
     const odin_node *n = &g->nodes[node];
-    const odin_tensor *x = tin(g, node, 0);
-    if (!is_f32(x, 4) || !is_pos(tin(g, node, 1)) || !tout(g, node, 0)) return false;
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0);
+    if (!is_f32(x, 4) || !is_pos(odin_node_in_tensor(g, node, 1)) || !odin_node_out_tensor(g, node, 0)) return false;
     memset(u, 0, sizeof *u);
     u->B = x->dims[0], u->T = x->dims[1], u->H = x->dims[2], u->D = x->dims[3];
     u->rd = odin_attr_i(n, "rotary_dim");
@@ -362,11 +352,11 @@ typedef struct wkv_user {
 } wkv_user;
 
 static bool wkv_plan(const odin_graph *g, int node, wkv_user *u, odin_lower_ctx *c) {
-    const odin_tensor *r = tin(g, node, 0), *uu = tin(g, node, 4), *s = tin(g, node, 5);
-    if (!is_f32(r, 4) || !is_f32(uu, 2) || !is_f32(s, 4) || !tout(g, node, 0) || !tout(g, node, 1))
+    const odin_tensor *r = odin_node_in_tensor(g, node, 0), *uu = odin_node_in_tensor(g, node, 4), *s = odin_node_in_tensor(g, node, 5);
+    if (!is_f32(r, 4) || !is_f32(uu, 2) || !is_f32(s, 4) || !odin_node_out_tensor(g, node, 0) || !odin_node_out_tensor(g, node, 1))
         return false;
     for (int i = 1; i < 4; i++) {
-        const odin_tensor *t = tin(g, node, i);
+        const odin_tensor *t = odin_node_in_tensor(g, node, i);
         if (!is_f32(t, 4) || memcmp(t->dims, r->dims, sizeof(int64_t) * 4)) return false;
     }
     memset(u, 0, sizeof *u);
@@ -643,13 +633,13 @@ typedef struct attn_user {
 } attn_user;
 
 static bool attn_plan(const odin_graph *g, int node, attn_user *u, odin_lower_ctx *c) {
-    const odin_tensor *q = tin(g, node, 0), *k = tin(g, node, 1), *v = tin(g, node, 2);
-    const odin_tensor *kc = tin(g, node, 3), *vc = tin(g, node, 4);
+    const odin_tensor *q = odin_node_in_tensor(g, node, 0), *k = odin_node_in_tensor(g, node, 1), *v = odin_node_in_tensor(g, node, 2);
+    const odin_tensor *kc = odin_node_in_tensor(g, node, 3), *vc = odin_node_in_tensor(g, node, 4);
     if (!is_f32(q, 4) || !is_f32(k, 4) || !is_f32(v, 4) || !is_f32(kc, 4) || !is_f32(vc, 4) ||
-        !is_pos(tin(g, node, 5)))
+        !is_pos(odin_node_in_tensor(g, node, 5)))
         return false;
     for (int i = 0; i < 3; i++)
-        if (!tout(g, node, i)) return false;
+        if (!odin_node_out_tensor(g, node, i)) return false;
     memset(u, 0, sizeof *u);
     u->B = q->dims[0], u->T = q->dims[1], u->Hq = q->dims[2], u->D = q->dims[3];
     u->Hkv = k->dims[2], u->M = kc->dims[2];
@@ -937,8 +927,8 @@ typedef struct sdpa_user {
 
 static bool sdpa_plan(const odin_graph *g, int node, sdpa_user *u, odin_lower_ctx *c) {
     const odin_node *n = &g->nodes[node];
-    const odin_tensor *q = tin(g, node, 0), *k = tin(g, node, 1), *v = tin(g, node, 2);
-    const odin_tensor *mk = n->n_inputs > 3 ? tin(g, node, 3) : NULL, *y = tout(g, node, 0);
+    const odin_tensor *q = odin_node_in_tensor(g, node, 0), *k = odin_node_in_tensor(g, node, 1), *v = odin_node_in_tensor(g, node, 2);
+    const odin_tensor *mk = n->n_inputs > 3 ? odin_node_in_tensor(g, node, 3) : NULL, *y = odin_node_out_tensor(g, node, 0);
     if (!q || !k || !v || !y) return false;
     int r = q->rank;
     if (r < 2 || !is_f32(q, r) || !is_f32(k, r) || !is_f32(v, r) || !is_f32(y, r)) return false;

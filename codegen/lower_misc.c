@@ -13,14 +13,6 @@
 
 /* ---- helpers ---- */
 
-static const odin_tensor *tin(const odin_graph *g, int node, int i) {
-    int t = odin_node_in(g, node, i);
-    return t >= 0 ? &g->tensors[t] : NULL;
-}
-static const odin_tensor *tout(const odin_graph *g, int node, int i) {
-    const odin_node *n = &g->nodes[node];
-    return i < n->n_outputs && n->outputs[i] >= 0 ? &g->tensors[n->outputs[i]] : NULL;
-}
 static bool is_index_dtype(odin_dtype t) { return t == ODIN_I32 || t == ODIN_I64; }
 static bool numeric_dtype(odin_dtype t) {
     return t == ODIN_F32 || t == ODIN_F64 || t == ODIN_I32 || t == ODIN_I64;
@@ -87,7 +79,7 @@ static void strides_of(const odin_tensor *t, int64_t *s) { odin_box_strides(t->r
 
 /* Copy input 0 to output 0 (the starting point of the scatters). */
 static odin_status copy_in0(odin_lower_ctx *c) {
-    const odin_tensor *x = tin(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0);
     int64_t n = odin_tensor_numel(x);
     odin_box b;
     odin_box_init(&b, 1, &n, odin_dtype_size(x->dtype), 0, 0);
@@ -97,7 +89,7 @@ static odin_status copy_in0(odin_lower_ctx *c) {
 /* ---- CumSum ---- */
 
 static bool cumsum_axis(const odin_graph *g, int node, int *axis) {
-    const odin_tensor *x = tin(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0);
     int64_t a;
     int n;
     if (!x || x->rank < 1 || !odin_node_const_ints(g, node, 1, &a, 1, &n) || n != 1) return false;
@@ -110,13 +102,13 @@ static bool cumsum_axis(const odin_graph *g, int node, int *axis) {
 /* The axis may also be a run-time scalar: then the loop extents are picked at run time
  * from the few the rank allows (a bad axis goes to the eval, which reports it). */
 static bool cumsum_axis_runtime_ok(const odin_graph *g, int node) {
-    const odin_tensor *a = tin(g, node, 1), *x = tin(g, node, 0);
+    const odin_tensor *a = odin_node_in_tensor(g, node, 1), *x = odin_node_in_tensor(g, node, 0);
     return a && x && x->rank >= 1 && is_index_dtype(a->dtype) && odin_tensor_numel(a) == 1;
 }
 
 static bool accept_cumsum(const odin_graph *g, int node) {
     int axis;
-    const odin_tensor *x = tin(g, node, 0), *y = tout(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *y = odin_node_out_tensor(g, node, 0);
     return x && y && numeric_dtype(x->dtype) && y->dtype == x->dtype &&
            (cumsum_axis(g, node, &axis) || cumsum_axis_runtime_ok(g, node));
 }
@@ -131,7 +123,7 @@ static void cumsum_extents(odin_lower_ctx *c, const odin_tensor *x, LLVMValueRef
         ext[2] = odin_i64(c, odin_dims_product(x->dims, axis + 1, x->rank));
         return;
     }
-    const odin_tensor *at = tin(c->g, c->node, 1);
+    const odin_tensor *at = odin_node_in_tensor(c->g, c->node, 1);
     LLVMValueRef a = ld(c, at->dtype, c->in[1], odin_i64(c, 0));
     if (at->dtype != ODIN_I64) a = LLVMBuildSExt(c->b, a, c->t_i64, "");
     LLVMValueRef neg = LLVMBuildICmp(c->b, LLVMIntSLT, a, odin_i64(c, 0), "");
@@ -150,7 +142,7 @@ static void cumsum_extents(odin_lower_ctx *c, const odin_tensor *x, LLVMValueRef
 
 static odin_status l_cumsum(odin_lower_ctx *c) {
     const odin_node *n = &c->g->nodes[c->node];
-    const odin_tensor *x = tin(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0);
     bool exclusive = odin_attr_i(n, "exclusive") != 0, reverse = odin_attr_i(n, "reverse") != 0;
     LLVMValueRef ext[3];
     cumsum_extents(c, x, ext);
@@ -189,19 +181,19 @@ static bool trilu_k(const odin_graph *g, int node, int64_t *k) {
     return odin_node_const_ints(g, node, 1, k, 1, &n) && n == 1;
 }
 static bool trilu_k_runtime_ok(const odin_graph *g, int node) {
-    const odin_tensor *k = tin(g, node, 1);
+    const odin_tensor *k = odin_node_in_tensor(g, node, 1);
     return k && k->dtype == ODIN_I64 && odin_tensor_numel(k) == 1;
 }
 
 static bool accept_trilu(const odin_graph *g, int node) {
     int64_t k;
-    const odin_tensor *x = tin(g, node, 0), *y = tout(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *y = odin_node_out_tensor(g, node, 0);
     return x && y && x->rank >= 2 && odin_dtype_movable(x->dtype) && y->dtype == x->dtype &&
            (trilu_k(g, node, &k) || trilu_k_runtime_ok(g, node));
 }
 
 static odin_status l_trilu(odin_lower_ctx *c) {
-    const odin_tensor *x = tin(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0);
     int64_t k;
     bool known = trilu_k(c->g, c->node, &k);
     bool upper = odin_attr_i(&c->g->nodes[c->node], "upper") != 0;
@@ -232,15 +224,15 @@ static odin_status l_trilu(odin_lower_ctx *c) {
 /* ---- Range (the output length is static; start and delta are read at run time) ---- */
 
 static bool accept_range(const odin_graph *g, int node) {
-    const odin_tensor *s = tin(g, node, 0), *y = tout(g, node, 0);
+    const odin_tensor *s = odin_node_in_tensor(g, node, 0), *y = odin_node_out_tensor(g, node, 0);
     if (!s || !y || y->rank != 1 || y->dims[0] < 0) return false;
     odin_dtype t = s->dtype;
     return t == ODIN_F32 || t == ODIN_F64 || t == ODIN_I16 || t == ODIN_I32 || t == ODIN_I64;
 }
 
 static odin_status l_range(odin_lower_ctx *c) {
-    odin_dtype t = tin(c->g, c->node, 0)->dtype;
-    int64_t count = tout(c->g, c->node, 0)->dims[0];
+    odin_dtype t = odin_node_in_tensor(c->g, c->node, 0)->dtype;
+    int64_t count = odin_node_out_tensor(c->g, c->node, 0)->dims[0];
     bool f = t == ODIN_F32 || t == ODIN_F64;
     odin_dtype wide = f ? ODIN_F64 : ODIN_I64;
     LLVMValueRef s = odin_convert(c, ld(c, t, c->in[0], odin_i64(c, 0)), t, wide);
@@ -266,7 +258,7 @@ static odin_status l_range(odin_lower_ctx *c) {
 /* ---- TopK: a sorted insertion list per line, written straight into the outputs ---- */
 
 static bool topk_axis(const odin_graph *g, int node, int *axis) {
-    const odin_tensor *x = tin(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0);
     int64_t a = odin_attr_i(&g->nodes[node], "axis");
     if (a < 0) a += x->rank;
     if (a < 0 || a >= x->rank) return false;
@@ -275,7 +267,7 @@ static bool topk_axis(const odin_graph *g, int node, int *axis) {
 }
 
 static bool accept_topk(const odin_graph *g, int node) {
-    const odin_tensor *x = tin(g, node, 0), *v = tout(g, node, 0), *ix = tout(g, node, 1);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *v = odin_node_out_tensor(g, node, 0), *ix = odin_node_out_tensor(g, node, 1);
     int axis;
     if (!x || !v || !ix || x->rank < 1 || !topk_axis(g, node, &axis)) return false;
     return numeric_dtype(x->dtype) && v->dtype == x->dtype && ix->dtype == ODIN_I64 &&
@@ -297,10 +289,10 @@ static LLVMValueRef topk_before(odin_lower_ctx *c, bool fl, bool largest, bool i
 
 static odin_status l_topk(odin_lower_ctx *c) {
     const odin_node *nd = &c->g->nodes[c->node];
-    const odin_tensor *x = tin(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0);
     int axis;
     topk_axis(c->g, c->node, &axis);
-    int64_t k = tout(c->g, c->node, 0)->dims[axis], n = x->dims[axis];
+    int64_t k = odin_node_out_tensor(c->g, c->node, 0)->dims[axis], n = x->dims[axis];
     int64_t inner = odin_dims_product(x->dims, axis + 1, x->rank);
     int64_t dims[2] = {odin_dims_product(x->dims, 0, axis), inner};
     bool largest = c->g->opset < 11 || odin_attr_i(nd, "largest");
@@ -361,7 +353,7 @@ static odin_status l_topk(odin_lower_ctx *c) {
 /* ---- GatherElements / ScatterElements ---- */
 
 static bool elements_axis(const odin_graph *g, int node, int *axis) {
-    const odin_tensor *x = tin(g, node, 0), *ix = tin(g, node, 1);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *ix = odin_node_in_tensor(g, node, 1);
     if (!x || !ix || x->rank < 1 || ix->rank != x->rank || !is_index_dtype(ix->dtype)) return false;
     int64_t a = odin_attr_i(&g->nodes[node], "axis");
     if (a < 0) a += x->rank;
@@ -374,12 +366,12 @@ static bool elements_axis(const odin_graph *g, int node, int *axis) {
 
 static bool accept_gather_elements(const odin_graph *g, int node) {
     int axis;
-    const odin_tensor *x = tin(g, node, 0), *y = tout(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *y = odin_node_out_tensor(g, node, 0);
     return elements_axis(g, node, &axis) && odin_dtype_movable(x->dtype) && y && y->dtype == x->dtype;
 }
 
 static odin_status l_gather_elements(odin_lower_ctx *c) {
-    const odin_tensor *x = tin(c->g, c->node, 0), *ix = tin(c->g, c->node, 1);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0), *ix = odin_node_in_tensor(c->g, c->node, 1);
     int axis;
     elements_axis(c->g, c->node, &axis);
     int64_t xs[MAXR], is[MAXR];
@@ -430,17 +422,17 @@ static void scatter_store(odin_lower_ctx *c, odin_dtype t, LLVMValueRef dst, LLV
 
 static bool accept_scatter_elements(const odin_graph *g, int node) {
     int axis;
-    const odin_tensor *x = tin(g, node, 0), *u = tin(g, node, 2), *y = tout(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *u = odin_node_in_tensor(g, node, 2), *y = odin_node_out_tensor(g, node, 0);
     if (!elements_axis(g, node, &axis) || !u || !y || y->dtype != x->dtype || u->dtype != x->dtype)
         return false;
-    const odin_tensor *ix = tin(g, node, 1);
+    const odin_tensor *ix = odin_node_in_tensor(g, node, 1);
     for (int d = 0; d < ix->rank; d++)
         if (u->rank != ix->rank || u->dims[d] != ix->dims[d]) return false;
     return scatter_reduction_ok(g, node, x->dtype);
 }
 
 static odin_status l_scatter_elements(odin_lower_ctx *c) {
-    const odin_tensor *x = tin(c->g, c->node, 0), *ix = tin(c->g, c->node, 1);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0), *ix = odin_node_in_tensor(c->g, c->node, 1);
     int axis;
     elements_axis(c->g, c->node, &axis);
     ODIN_TRY(copy_in0(c));
@@ -465,7 +457,7 @@ static odin_status l_scatter_elements(odin_lower_ctx *c) {
 /* ---- GatherND / ScatterND ---- */
 
 static bool accept_gather_nd(const odin_graph *g, int node) {
-    const odin_tensor *x = tin(g, node, 0), *ix = tin(g, node, 1), *y = tout(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *ix = odin_node_in_tensor(g, node, 1), *y = odin_node_out_tensor(g, node, 0);
     if (!x || !ix || !y || !odin_dtype_movable(x->dtype) || y->dtype != x->dtype ||
         !is_index_dtype(ix->dtype) || ix->rank < 1)
         return false;
@@ -474,7 +466,7 @@ static bool accept_gather_nd(const odin_graph *g, int node) {
 }
 
 static odin_status l_gather_nd(odin_lower_ctx *c) {
-    const odin_tensor *x = tin(c->g, c->node, 0), *ix = tin(c->g, c->node, 1);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0), *ix = odin_node_in_tensor(c->g, c->node, 1);
     int b = (int)odin_attr_i(&c->g->nodes[c->node], "batch_dims");
     int m = (int)ix->dims[ix->rank - 1];
     int64_t xs[MAXR];
@@ -504,8 +496,8 @@ static odin_status l_gather_nd(odin_lower_ctx *c) {
 }
 
 static bool accept_scatter_nd(const odin_graph *g, int node) {
-    const odin_tensor *x = tin(g, node, 0), *ix = tin(g, node, 1), *u = tin(g, node, 2),
-                      *y = tout(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *ix = odin_node_in_tensor(g, node, 1), *u = odin_node_in_tensor(g, node, 2),
+                      *y = odin_node_out_tensor(g, node, 0);
     if (!x || !ix || !u || !y || y->dtype != x->dtype || u->dtype != x->dtype ||
         !is_index_dtype(ix->dtype) || ix->rank < 1)
         return false;
@@ -517,7 +509,7 @@ static bool accept_scatter_nd(const odin_graph *g, int node) {
 }
 
 static odin_status l_scatter_nd(odin_lower_ctx *c) {
-    const odin_tensor *x = tin(c->g, c->node, 0), *ix = tin(c->g, c->node, 1);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0), *ix = odin_node_in_tensor(c->g, c->node, 1);
     int m = (int)ix->dims[ix->rank - 1];
     ODIN_TRY(copy_in0(c));
     int64_t xs[MAXR];
@@ -544,7 +536,7 @@ static odin_status l_scatter_nd(odin_lower_ctx *c) {
 /* ---- OneHot: indices [outer, inner] -> [outer, depth, inner] ---- */
 
 static bool onehot_axis(const odin_graph *g, int node, int *axis) {
-    const odin_tensor *y = tout(g, node, 0);
+    const odin_tensor *y = odin_node_out_tensor(g, node, 0);
     int64_t a = odin_attr_i(&g->nodes[node], "axis");
     if (a < 0) a += y->rank;
     if (a < 0 || a >= y->rank) return false;
@@ -553,7 +545,7 @@ static bool onehot_axis(const odin_graph *g, int node, int *axis) {
 }
 
 static bool accept_onehot(const odin_graph *g, int node) {
-    const odin_tensor *ix = tin(g, node, 0), *v = tin(g, node, 2), *y = tout(g, node, 0);
+    const odin_tensor *ix = odin_node_in_tensor(g, node, 0), *v = odin_node_in_tensor(g, node, 2), *y = odin_node_out_tensor(g, node, 0);
     int axis;
     if (!ix || !v || !y || !onehot_axis(g, node, &axis) || odin_tensor_numel(v) != 2) return false;
     odin_dtype t = ix->dtype;
@@ -562,7 +554,7 @@ static bool accept_onehot(const odin_graph *g, int node) {
 }
 
 static odin_status l_onehot(odin_lower_ctx *c) {
-    const odin_tensor *ix = tin(c->g, c->node, 0), *y = tout(c->g, c->node, 0);
+    const odin_tensor *ix = odin_node_in_tensor(c->g, c->node, 0), *y = odin_node_out_tensor(c->g, c->node, 0);
     int axis;
     onehot_axis(c->g, c->node, &axis);
     int64_t depth = y->dims[axis];
@@ -594,7 +586,7 @@ static odin_status l_onehot(odin_lower_ctx *c) {
 /* ---- DepthToSpace / SpaceToDepth: one 6-D transposing box ---- */
 
 static bool accept_d2s(const odin_graph *g, int node) {
-    const odin_tensor *x = tin(g, node, 0), *y = tout(g, node, 0);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *y = odin_node_out_tensor(g, node, 0);
     int64_t bs = odin_attr_i(&g->nodes[node], "blocksize");
     return x && y && x->rank == 4 && odin_dtype_movable(x->dtype) && y->dtype == x->dtype &&
            bs >= 1 && odin_tensor_numel(x) == odin_tensor_numel(y);
@@ -602,7 +594,7 @@ static bool accept_d2s(const odin_graph *g, int node) {
 
 static odin_status l_d2s(odin_lower_ctx *c) {
     const odin_node *n = &c->g->nodes[c->node];
-    const odin_tensor *x = tin(c->g, c->node, 0), *y = tout(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0), *y = odin_node_out_tensor(c->g, c->node, 0);
     int64_t bs = odin_attr_i(n, "blocksize");
     bool d2s = !strcmp(n->op, "DepthToSpace");
     const char *mode = odin_attr_s(n, "mode");
@@ -634,14 +626,14 @@ static odin_status l_d2s(odin_lower_ctx *c) {
 /* ---- EyeLike ---- */
 
 static bool accept_eyelike(const odin_graph *g, int node) {
-    const odin_tensor *y = tout(g, node, 0);
+    const odin_tensor *y = odin_node_out_tensor(g, node, 0);
     return y && y->rank == 2 && (y->dtype == ODIN_F32 || y->dtype == ODIN_F64 || y->dtype == ODIN_I32 ||
                                  y->dtype == ODIN_I64 || y->dtype == ODIN_I8 || y->dtype == ODIN_U8 ||
                                  y->dtype == ODIN_BOOL);
 }
 
 static odin_status l_eyelike(odin_lower_ctx *c) {
-    const odin_tensor *y = tout(c->g, c->node, 0);
+    const odin_tensor *y = odin_node_out_tensor(c->g, c->node, 0);
     int64_t k = odin_attr_i(&c->g->nodes[c->node], "k");
     int64_t dims[2] = {y->dims[0], y->dims[1]};
     LLVMTypeRef et = ty(c, y->dtype);

@@ -10,10 +10,6 @@
 
 #define DET_MAX 64 /* larger matrices keep the eval (the stack copy is m * m doubles) */
 
-static const odin_tensor *tin(const odin_graph *g, int node, int i) {
-    int t = odin_node_in(g, node, i);
-    return t >= 0 ? &g->tensors[t] : NULL;
-}
 static const odin_tensor *tout(const odin_graph *g, int node) {
     const odin_node *n = &g->nodes[node];
     return n->n_outputs >= 1 && n->outputs[0] >= 0 ? &g->tensors[n->outputs[0]] : NULL;
@@ -29,13 +25,13 @@ static LLVMValueRef fabs_d(odin_lower_ctx *c, LLVMValueRef v) { return odin_intr
 /* ---- Det ---- */
 
 static bool accept_det(const odin_graph *g, int node) {
-    const odin_tensor *x = tin(g, node, 0), *y = tout(g, node);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *y = tout(g, node);
     return x && y && (x->dtype == ODIN_F32 || x->dtype == ODIN_F64) && y->dtype == x->dtype && x->rank >= 2 &&
            x->dims[x->rank - 1] == x->dims[x->rank - 2] && x->dims[x->rank - 1] <= DET_MAX;
 }
 
 static odin_status l_det(odin_lower_ctx *c) {
-    const odin_tensor *x = tin(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0);
     LLVMTypeRef et = odin_llvm_type(c, x->dtype);
     int64_t m = x->dims[x->rank - 1], batch = odin_dims_product(x->dims, 0, x->rank - 2);
     if (batch == 0) return ODIN_OK;
@@ -94,14 +90,14 @@ static odin_status l_det(odin_lower_ctx *c) {
 /* ---- LRN ---- */
 
 static bool accept_lrn(const odin_graph *g, int node) {
-    const odin_tensor *x = tin(g, node, 0), *y = tout(g, node);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *y = tout(g, node);
     return x && y && x->dtype == ODIN_F32 && y->dtype == ODIN_F32 && x->rank >= 3 &&
            odin_attr_i(&g->nodes[node], "size") > 0;
 }
 
 static odin_status l_lrn(odin_lower_ctx *c) {
     const odin_node *nd = &c->g->nodes[c->node];
-    const odin_tensor *x = tin(c->g, c->node, 0);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0);
     int64_t size = odin_attr_i(nd, "size");
     double alpha = odin_attr_f(nd, "alpha"), beta = odin_attr_f(nd, "beta"), bias = odin_attr_f(nd, "bias");
     int64_t N = x->dims[0], C = x->dims[1], inner = odin_dims_product(x->dims, 2, x->rank);
@@ -138,7 +134,7 @@ static odin_status l_lrn(odin_lower_ctx *c) {
 
 static bool accept_revseq(const odin_graph *g, int node) {
     const odin_node *n = &g->nodes[node];
-    const odin_tensor *x = tin(g, node, 0), *l = tin(g, node, 1), *y = tout(g, node);
+    const odin_tensor *x = odin_node_in_tensor(g, node, 0), *l = odin_node_in_tensor(g, node, 1), *y = tout(g, node);
     int64_t ba = odin_attr_i(n, "batch_axis"), ta = odin_attr_i(n, "time_axis");
     return x && l && y && odin_dtype_movable(x->dtype) && y->dtype == x->dtype && x->rank >= 2 &&
            (l->dtype == ODIN_I32 || l->dtype == ODIN_I64) && l->rank == 1 && (ba == 0 || ba == 1) &&
@@ -147,7 +143,7 @@ static bool accept_revseq(const odin_graph *g, int node) {
 
 static odin_status l_revseq(odin_lower_ctx *c) {
     const odin_node *n = &c->g->nodes[c->node];
-    const odin_tensor *x = tin(c->g, c->node, 0), *l = tin(c->g, c->node, 1);
+    const odin_tensor *x = odin_node_in_tensor(c->g, c->node, 0), *l = odin_node_in_tensor(c->g, c->node, 1);
     int ba = (int)odin_attr_i(n, "batch_axis");
     int64_t d1 = x->dims[1], inner = odin_dims_product(x->dims, 2, x->rank);
     int64_t nb = x->dims[ba], nt = x->dims[1 - ba];

@@ -25,10 +25,6 @@ typedef struct qc_plan {
     LLVMValueRef cnt[NSP], xoff[NSP], woff[NSP];
 } qc_plan;
 
-static const odin_tensor *tin(const odin_graph *g, int node, int i) {
-    int t = i >= 0 ? odin_node_in(g, node, i) : -1;
-    return t >= 0 ? &g->tensors[t] : NULL;
-}
 static bool q8(odin_dtype t) { return t == ODIN_U8 || t == ODIN_I8; }
 
 static bool qc_of(const odin_graph *g, int node, qc_plan *p) {
@@ -37,7 +33,7 @@ static bool qc_of(const odin_graph *g, int node, qc_plan *p) {
     p->qlinear = !strcmp(n->op, "QLinearConv");
     if (p->qlinear) p->x = 0, p->xs = 1, p->xz = 2, p->w = 3, p->ws = 4, p->wz = 5, p->ys = 6, p->yz = 7, p->bias = 8;
     else p->x = 0, p->w = 1, p->xz = 2, p->wz = 3, p->xs = p->ws = p->ys = p->yz = p->bias = -1;
-    const odin_tensor *x = tin(g, node, p->x), *w = tin(g, node, p->w);
+    const odin_tensor *x = odin_node_in_tensor(g, node, p->x), *w = odin_node_in_tensor(g, node, p->w);
     if (!x || !w || n->n_outputs != 1 || n->outputs[0] < 0) return false;
     p->xt = x->dtype, p->wt = w->dtype, p->yt = g->tensors[n->outputs[0]].dtype;
     if (!q8(p->xt) || !q8(p->wt)) return false;
@@ -50,7 +46,7 @@ static bool qc_of(const odin_graph *g, int node, qc_plan *p) {
     }
     p->N = x->dims[0], p->C = x->dims[1], p->M = w->dims[0];
     p->G = odin_attr_i(n, "group");
-    const odin_tensor *xz = tin(g, node, p->xz), *wz = tin(g, node, p->wz);
+    const odin_tensor *xz = odin_node_in_tensor(g, node, p->xz), *wz = odin_node_in_tensor(g, node, p->wz);
     if (xz && (xz->dtype != p->xt || odin_tensor_numel(xz) != 1)) return false;
     if (wz) {
         int64_t c = odin_tensor_numel(wz);
@@ -58,8 +54,8 @@ static bool qc_of(const odin_graph *g, int node, qc_plan *p) {
         p->wz_per = c == p->M && p->M > 1;
     }
     if (!p->qlinear) return p->yt == ODIN_I32;
-    const odin_tensor *xs = tin(g, node, p->xs), *ws = tin(g, node, p->ws), *ys = tin(g, node, p->ys),
-                      *yz = tin(g, node, p->yz), *b = tin(g, node, p->bias);
+    const odin_tensor *xs = odin_node_in_tensor(g, node, p->xs), *ws = odin_node_in_tensor(g, node, p->ws), *ys = odin_node_in_tensor(g, node, p->ys),
+                      *yz = odin_node_in_tensor(g, node, p->yz), *b = odin_node_in_tensor(g, node, p->bias);
     if (!xs || !ws || !ys || xs->dtype != ODIN_F32 || ws->dtype != ODIN_F32 || ys->dtype != ODIN_F32) return false;
     if (odin_tensor_numel(xs) != 1 || odin_tensor_numel(ys) != 1) return false;
     int64_t c = odin_tensor_numel(ws);

@@ -21,10 +21,6 @@ typedef struct qmm {
     odin_dtype at, bt, yt;
 } qmm;
 
-static const odin_tensor *tin(const odin_graph *g, int node, int i) {
-    int t = i >= 0 ? odin_node_in(g, node, i) : -1;
-    return t >= 0 ? &g->tensors[t] : NULL;
-}
 static bool q8(odin_dtype t) { return t == ODIN_U8 || t == ODIN_I8; }
 
 /* Scalar (true, *per = false) or a 1-D vector of n (true, *per = true). */
@@ -43,7 +39,7 @@ static bool qmm_of(const odin_graph *g, int node, qmm *q) {
     q->qlinear = !strcmp(n->op, "QLinearMatMul");
     if (q->qlinear) q->a = 0, q->sa = 1, q->za = 2, q->b = 3, q->sb = 4, q->zb = 5, q->sy = 6, q->zy = 7;
     else q->a = 0, q->b = 1, q->za = 2, q->zb = 3, q->sa = q->sb = q->sy = q->zy = -1;
-    const odin_tensor *a = tin(g, node, q->a), *b = tin(g, node, q->b);
+    const odin_tensor *a = odin_node_in_tensor(g, node, q->a), *b = odin_node_in_tensor(g, node, q->b);
     if (!a || !b || n->n_outputs != 1 || n->outputs[0] < 0) return false;
     q->at = a->dtype, q->bt = b->dtype, q->yt = g->tensors[n->outputs[0]].dtype;
     if (!q8(q->at) || !q8(q->bt) || a->rank < 2 || b->rank < 2) return false;
@@ -58,12 +54,12 @@ static bool qmm_of(const odin_graph *g, int node, qmm *q) {
             if (a->dims[d] != b->dims[d]) return false;
         q->b_batched = true;
     }
-    const odin_tensor *za = tin(g, node, q->za), *zb = tin(g, node, q->zb);
+    const odin_tensor *za = odin_node_in_tensor(g, node, q->za), *zb = odin_node_in_tensor(g, node, q->zb);
     if ((za && za->dtype != q->at) || (zb && zb->dtype != q->bt)) return false;
     if (!per_or_scalar(za, q->M, &q->za_row) || !per_or_scalar(zb, q->N, &q->zb_col)) return false;
     if (!q->qlinear) return q->yt == ODIN_I32;
-    const odin_tensor *sa = tin(g, node, q->sa), *sb = tin(g, node, q->sb), *sy = tin(g, node, q->sy),
-                      *zy = tin(g, node, q->zy);
+    const odin_tensor *sa = odin_node_in_tensor(g, node, q->sa), *sb = odin_node_in_tensor(g, node, q->sb), *sy = odin_node_in_tensor(g, node, q->sy),
+                      *zy = odin_node_in_tensor(g, node, q->zy);
     if (!sa || !sb || !sy || sa->dtype != ODIN_F32 || sb->dtype != ODIN_F32 || sy->dtype != ODIN_F32)
         return false;
     if (!per_or_scalar(sa, q->M, &q->sa_row) || !per_or_scalar(sb, q->N, &q->sb_col)) return false;

@@ -9,6 +9,16 @@ int odin_node_in(const odin_graph *g, int node, int i) {
     return i < n->n_inputs ? n->inputs[i] : -1;
 }
 
+const odin_tensor *odin_node_in_tensor(const odin_graph *g, int node, int i) {
+    int t = i >= 0 ? odin_node_in(g, node, i) : -1;
+    return t >= 0 ? &g->tensors[t] : NULL;
+}
+
+const odin_tensor *odin_node_out_tensor(const odin_graph *g, int node, int i) {
+    const odin_node *n = &g->nodes[node];
+    return i >= 0 && i < n->n_outputs && n->outputs[i] >= 0 ? &g->tensors[n->outputs[i]] : NULL;
+}
+
 bool odin_node_in_const(const odin_graph *g, int node, int i) {
     int t = odin_node_in(g, node, i);
     return t >= 0 && (g->tensors[t].flags & ODIN_TENSOR_CONST) &&

@@ -10,6 +10,9 @@
 
 /* Tensor of input i of node n (-1 when omitted or absent). */
 int odin_node_in(const odin_graph *g, int node, int i);
+/* The tensor of input i / output i of node n; NULL when i is negative, omitted or absent. */
+const odin_tensor *odin_node_in_tensor(const odin_graph *g, int node, int i);
+const odin_tensor *odin_node_out_tensor(const odin_graph *g, int node, int i);
 /* Input i is present and holds constant data. */
 bool odin_node_in_const(const odin_graph *g, int node, int i);
 /* Read the constant integer input i (rank 0 or 1, any int dtype) into out[0..max). False
