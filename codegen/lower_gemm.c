@@ -320,11 +320,21 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
     LLVMValueRef k = LLVMBuildPhi(f.b, c->t_i64, "k");
     LLVMValueRef zero64 = odin_i64(&f, 0);
     LLVMAddIncoming(k, &zero64, &entry, 1);
+    /* a partial last vector computes in the narrowest power-of-two vector (>= 4 lanes)
+     * holding its lanes: where wide vectors split into halves (512-bit FMAs on Zen 4) a
+     * narrower one costs less, so a 49-column tile (16 + 16 + 16 + 1) wastes 3 lanes
+     * instead of 15 */
+    LLVMTypeRef vtv[8];
+    for (int v = 0; v < nv; v++) {
+        int w = p->VL;
+        while (v == nv - 1 && w / 2 >= last_lanes && w / 2 >= 4) w /= 2;
+        vtv[v] = w == p->VL ? vt : LLVMVectorType(c->t_f32, (unsigned)w);
+    }
     LLVMValueRef acc[8][8], phi[8][8];
-    LLVMValueRef zv = LLVMConstNull(vt);
     for (int r = 0; r < mr; r++)
         for (int v = 0; v < nv; v++) {
-            phi[r][v] = acc[r][v] = LLVMBuildPhi(f.b, vt, "acc");
+            LLVMValueRef zv = LLVMConstNull(vtv[v]);
+            phi[r][v] = acc[r][v] = LLVMBuildPhi(f.b, vtv[v], "acc");
             LLVMAddIncoming(phi[r][v], &zv, &entry, 1);
         }
     LLVMValueRef brow, arow, pa = NULL, pb = NULL;
@@ -344,12 +354,12 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
         arow = fptr(&f, a, odin_mul_i64(&f, k, s->a_sk));
     }
     LLVMValueRef bv[8];
-    for (int v = 0; v < nv; v++) bv[v] = vload(&f, vt, fptr(&f, brow, odin_i64(&f, p->voff[v])), p->VL);
+    for (int v = 0; v < nv; v++) bv[v] = vload(&f, vtv[v], fptr(&f, brow, odin_i64(&f, p->voff[v])), p->VL);
     if (s->a_panel > 0 && !c->target->is_wasm) a_prefetch(&f, arow);
     for (int r = 0; r < mr; r++) {
         LLVMValueRef av = odin_load(&f, c->t_f32, arow, odin_i64(&f, r * s->a_si));
-        LLVMValueRef sv = splat(&f, vt, av);
-        for (int v = 0; v < nv; v++) acc[r][v] = fma3(&f, sv, bv[v], acc[r][v]);
+        LLVMValueRef sv = splat(&f, vt, av), svn = vtv[nv - 1] != vt ? splat(&f, vtv[nv - 1], av) : sv;
+        for (int v = 0; v < nv; v++) acc[r][v] = fma3(&f, vtv[v] == vt ? sv : svn, bv[v], acc[r][v]);
     }
     LLVMValueRef knext = odin_add_i64(&f, k, 1);
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(f.b);
@@ -377,13 +387,14 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
     bool has_c = s->c_arg >= 0, has_r = s->r_arg >= 0;
     bool epilogue = s->alpha != 1.0f || has_c || has_r || s->act_lo > -INFINITY || s->act_hi < INFINITY;
     for (int r = 0; r < mr; r++) {
-        LLVMValueRef cs = NULL;
+        LLVMValueRef cs = NULL; /* scalar C of row r when C broadcasts along j */
         if (has_c && s->c_sj == 0) {
-            cs = splat(&f, vt, odin_load(&f, c->t_f32, cp, odin_i64(&f, r * s->c_si)));
-            if (s->beta != 1.0f) cs = LLVMBuildFMul(f.b, cs, splat(&f, vt, odin_f32c(&f, s->beta)), "");
+            cs = odin_load(&f, c->t_f32, cp, odin_i64(&f, r * s->c_si));
+            if (s->beta != 1.0f) cs = LLVMBuildFMul(f.b, cs, odin_f32c(&f, s->beta), "");
         }
         for (int v = 0; v < nv; v++) {
             int lanes = v == nv - 1 ? last_lanes : p->VL;
+            LLVMTypeRef vt = vtv[v];
             LLVMValueRef yp = fptr(&f, y, odin_i64(&f, r * s->y_si + v * p->VL));
             LLVMValueRef old = vload(&f, vt, yp, lanes);
             LLVMValueRef x = LLVMBuildSelect(f.b, first, acc[r][v],
@@ -392,7 +403,7 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
                 LLVMValueRef e = x;
                 if (s->alpha != 1.0f) e = LLVMBuildFMul(f.b, e, splat(&f, vt, odin_f32c(&f, s->alpha)), "");
                 if (has_c) {
-                    LLVMValueRef cv = cs;
+                    LLVMValueRef cv = cs ? splat(&f, vt, cs) : NULL;
                     if (!cv) {
                         cv = vload(&f, vt, fptr(&f, cp, odin_i64(&f, r * s->c_si + v * p->VL)), lanes);
                         if (s->beta != 1.0f)
