@@ -11,45 +11,13 @@
 
 #define MAXR ODIN_MAX_RANK
 
-/* Reduced dims (constant axes input or attribute); *noop: identity. Mirrors lower_reduce.c. */
-static bool lse_axes(const odin_graph *g, int node, bool *reduce, bool *noop) {
-    const odin_node *n = &g->nodes[node];
-    const odin_tensor *x = &g->tensors[n->inputs[0]];
-    int64_t axes[MAXR];
-    int na = 0;
-    *noop = false;
-    int at = odin_node_in(g, node, 1);
-    if (at >= 0 && odin_tensor_numel(&g->tensors[at]) == 0) {
-        na = 0; /* an empty axes input, constant or not: its shape says it all */
-    } else if (at >= 0) {
-        if (!odin_node_const_ints(g, node, 1, axes, MAXR, &na)) return false;
-    } else {
-        const int64_t *a;
-        na = odin_attr_ints(n, "axes", &a);
-        if (na > MAXR) return false;
-        if (na) memcpy(axes, a, sizeof *a * na);
-    }
-    for (int d = 0; d < MAXR; d++) reduce[d] = na == 0;
-    if (na == 0 && odin_attr_i(n, "noop_with_empty_axes")) {
-        for (int d = 0; d < MAXR; d++) reduce[d] = false;
-        *noop = true;
-    }
-    for (int i = 0; i < na; i++) {
-        int64_t a = axes[i] < 0 ? axes[i] + x->rank : axes[i];
-        if (x->rank == 0 && (axes[i] == 0 || axes[i] == -1)) continue;
-        if (a < 0 || a >= x->rank) return false;
-        reduce[a] = true;
-    }
-    return true;
-}
-
 static bool accept_lse(const odin_graph *g, int node) {
     const odin_node *n = &g->nodes[node];
     if (n->n_inputs < 1 || n->inputs[0] < 0 || n->n_outputs < 1 || n->outputs[0] < 0) return false;
     odin_dtype t = g->tensors[n->inputs[0]].dtype;
     bool reduce[MAXR], noop;
     return (t == ODIN_F32 || t == ODIN_F64) && g->tensors[n->outputs[0]].dtype == t &&
-           lse_axes(g, node, reduce, &noop);
+           odin_reduce_axes(g, node, reduce, &noop);
 }
 
 typedef struct lse_nest {
@@ -76,7 +44,7 @@ static odin_status l_lse(odin_lower_ctx *c) {
     const odin_tensor *x = &c->g->tensors[n->inputs[0]], *y = &c->g->tensors[n->outputs[0]];
     LLVMTypeRef et = odin_llvm_type(c, x->dtype);
     bool reduce[MAXR], noop;
-    if (!lse_axes(c->g, c->node, reduce, &noop)) return odin_errorf("axes are not constant");
+    if (!odin_reduce_axes(c->g, c->node, reduce, &noop)) return odin_errorf("axes are not constant");
     int64_t numel = odin_tensor_numel(y);
     if (numel == 0) return ODIN_OK;
     if (noop) {

@@ -45,39 +45,6 @@ static bool io_f32(const odin_graph *g, int node) {
 
 /* ---- Reduce* ---- */
 
-/* Which dims are reduced (from the axes input or attribute); *noop when the op is an
- * identity (empty axes with noop_with_empty_axes). */
-static bool reduce_axes(const odin_graph *g, int node, bool *reduce, bool *noop) {
-    const odin_node *n = &g->nodes[node];
-    const odin_tensor *x = &g->tensors[n->inputs[0]];
-    int64_t axes[MAXR];
-    int na = 0;
-    *noop = false;
-    int at = odin_node_in(g, node, 1);
-    if (at >= 0 && odin_tensor_numel(&g->tensors[at]) == 0) {
-        na = 0; /* an empty axes input, constant or not: its shape says it all */
-    } else if (at >= 0) {
-        if (!odin_node_const_ints(g, node, 1, axes, MAXR, &na)) return false;
-    } else {
-        const int64_t *a;
-        na = odin_attr_ints(n, "axes", &a);
-        if (na > MAXR) return false;
-        if (na) memcpy(axes, a, sizeof *a * na);
-    }
-    for (int d = 0; d < MAXR; d++) reduce[d] = na == 0;
-    if (na == 0 && odin_attr_i(n, "noop_with_empty_axes")) {
-        for (int d = 0; d < MAXR; d++) reduce[d] = false;
-        *noop = true;
-    }
-    for (int i = 0; i < na; i++) {
-        int64_t a = axes[i] < 0 ? axes[i] + x->rank : axes[i];
-        if (x->rank == 0 && (axes[i] == 0 || axes[i] == -1)) continue;
-        if (a < 0 || a >= x->rank) return false;
-        reduce[a] = true;
-    }
-    return true;
-}
-
 /* The merged nest: extents alternate between kept (out_stride != 0 or unit) and reduced. */
 typedef struct rnest {
     rkind kind;
@@ -95,7 +62,7 @@ static bool reduce_nest(const odin_graph *g, int node, rnest *r) {
     const odin_tensor *x = &g->tensors[n->inputs[0]], *y = &g->tensors[n->outputs[0]];
     bool reduce[MAXR], noop;
     memset(r, 0, sizeof *r);
-    if (!reduce_kind(n->op, &r->kind) || !reduce_axes(g, node, reduce, &noop)) return false;
+    if (!reduce_kind(n->op, &r->kind) || !odin_reduce_axes(g, node, reduce, &noop)) return false;
     r->noop = noop;
     r->n_out = odin_tensor_numel(y);
     int64_t n_in = odin_tensor_numel(x), kept = 1;

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include "lower_util.h"
 
@@ -135,4 +136,35 @@ LLVMValueRef odin_const_table_i64(odin_lower_ctx *c, const int64_t *v, int64_t n
     LLVMValueRef gv = table_global(c, c->t_i64, vals, n > 0 ? n : 0, name);
     free(vals);
     return gv;
+}
+
+bool odin_reduce_axes(const odin_graph *g, int node, bool *reduce, bool *noop) {
+    const odin_node *n = &g->nodes[node];
+    const odin_tensor *x = &g->tensors[n->inputs[0]];
+    int64_t axes[ODIN_MAX_RANK];
+    int na = 0;
+    *noop = false;
+    int at = odin_node_in(g, node, 1);
+    if (at >= 0 && odin_tensor_numel(&g->tensors[at]) == 0) {
+        na = 0; /* an empty axes input, constant or not: its shape says it all */
+    } else if (at >= 0) {
+        if (!odin_node_const_ints(g, node, 1, axes, ODIN_MAX_RANK, &na)) return false;
+    } else {
+        const int64_t *a;
+        na = odin_attr_ints(n, "axes", &a);
+        if (na > ODIN_MAX_RANK) return false;
+        if (na) memcpy(axes, a, sizeof *a * na);
+    }
+    for (int d = 0; d < ODIN_MAX_RANK; d++) reduce[d] = na == 0;
+    if (na == 0 && odin_attr_i(n, "noop_with_empty_axes")) {
+        for (int d = 0; d < ODIN_MAX_RANK; d++) reduce[d] = false;
+        *noop = true;
+    }
+    for (int i = 0; i < na; i++) {
+        int64_t a = axes[i] < 0 ? axes[i] + x->rank : axes[i];
+        if (x->rank == 0 && (axes[i] == 0 || axes[i] == -1)) continue;
+        if (a < 0 || a >= x->rank) return false;
+        reduce[a] = true;
+    }
+    return true;
 }

@@ -19,6 +19,12 @@ bool odin_node_in_const(const odin_graph *g, int node, int i);
  * when it is absent, not constant or too long. */
 bool odin_node_const_ints(const odin_graph *g, int node, int i, int64_t *out, int max, int *n);
 
+/* Which dims of a Reduce* node's input 0 are reduced, into reduce[0..ODIN_MAX_RANK): from
+ * the constant axes input or the axes attribute (none: all). *noop when the op is an
+ * identity (empty axes with noop_with_empty_axes). False when the axes are not static or
+ * out of range. */
+bool odin_reduce_axes(const odin_graph *g, int node, bool *reduce, bool *noop);
+
 /* Product of dims[lo..hi). */
 int64_t odin_dims_product(const int64_t *dims, int lo, int hi);
 
