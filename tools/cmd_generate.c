@@ -52,12 +52,6 @@ static void usage(FILE *f) {
             "([generated, vocab] f32; for comparing engines).\n");
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* ---- streaming UTF-8: hold back a trailing incomplete character ---- */
 
 typedef struct utf8_stream {
@@ -96,16 +90,6 @@ static void stream_write(utf8_stream *s, const unsigned char *bytes, size_t len,
 }
 
 /* ---- the run ---- */
-
-static void print_json_string(const char *text) {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
-}
 
 static odin_status open_tokenizer(const gen_opts *o, int64_t vocab, odin_tokenizer **tok) {
     if (!o->tokenizer && vocab < 256)
@@ -180,15 +164,15 @@ static odin_status generate(const gen_opts *o, odin_graph *g, odin_engine engine
     odin_sampler *sampler = NULL;
     ODIN_TRY(odin_lm_session_open(g, &eo, &so, false, &s));
     odin_status st = odin_sampler_create(odin_session_vocab(s), &o->sampling, &sampler);
-    double t0 = now_ms();
+    double t0 = odin_cli_now_ms();
     if (!st) st = odin_session_warm_up(s, n_prompt);
-    r->compile_ms = now_ms() - t0;
+    r->compile_ms = odin_cli_now_ms() - t0;
     utf8_stream out = {0};
     if (!st && o->echo) stream_write(&out, (const unsigned char *)o->prompt, strlen(o->prompt), true);
     const float *logits = NULL;
-    t0 = now_ms();
+    t0 = odin_cli_now_ms();
     if (!st) st = odin_session_prefill(s, prompt, n_prompt, &logits);
-    r->prefill_ms = now_ms() - t0;
+    r->prefill_ms = odin_cli_now_ms() - t0;
     int64_t eos = odin_tokenizer_eos(tok), vocab = odin_session_vocab(s);
     float *seen = NULL; /* --logits-out: one row per sampled position */
     if (!st && o->logits_out && !(seen = malloc(sizeof *seen * (size_t)vocab * (size_t)(o->max_tokens + 1))))
@@ -208,9 +192,9 @@ static odin_status generate(const gen_opts *o, odin_graph *g, odin_engine engine
         r->generated++;
         st = emit(tok, &out, id);
         if (st || i + 1 == o->max_tokens) break;
-        t0 = now_ms();
+        t0 = odin_cli_now_ms();
         st = odin_session_step(s, id, &logits);
-        r->decode_ms += now_ms() - t0;
+        r->decode_ms += odin_cli_now_ms() - t0;
         r->steps++;
     }
     stream_write(&out, NULL, 0, true);
@@ -253,7 +237,7 @@ static int run(const gen_opts *o, odin_engine engine) {
         getrusage(RUSAGE_SELF, &ru);
         double prefill_s = r.prefill_ms / 1e3, decode_s = r.decode_ms / 1e3;
         printf("\n{\"model\":");
-        print_json_string(o->model);
+        odin_cli_print_json_string(o->model);
         printf(",\"engine\":\"%s\",\"threads\":%d,\"prompt_tokens\":%zu,\"generated_tokens\":%zu,"
                "\"prefill_ms\":%.3f,\"prefill_tok_s\":%.3f,\"decode_ms\":%.3f,\"decode_steps\":%zu,"
                "\"decode_tok_s\":%.3f,\"compile_ms\":%.3f,\"compiles\":%d,\"stop\":\"%s\","
