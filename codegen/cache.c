@@ -163,9 +163,9 @@ void odin_jit_cache_clear(void) {
     }
 }
 
-/* Reads a whole file; NULL when it is missing or unreadable. */
-static void *read_file(const char *path, size_t *size) {
+void *odin_cache_read_file(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
+    *size = 0;
     if (!f) return NULL;
     void *buf = NULL;
     long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
@@ -180,8 +180,7 @@ static void *read_file(const char *path, size_t *size) {
     return buf;
 }
 
-/* Writes through a temporary file and rename, so a reader never sees half a file. */
-static odin_status write_file(const char *dir, const char *path, const void *data, size_t size) {
+odin_status odin_cache_write_file(const char *dir, const char *path, const void *data, size_t size) {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return odin_errorf("--cache-dir %s: cannot create directory: %s", dir, strerror(errno));
     char tmp[4200];
@@ -220,7 +219,7 @@ odin_status odin_jit_get(const odin_graph *g, const odin_compile_options *o,
     if (cache_dir)
         snprintf(path, sizeof path, "%s/%016llx.o", cache_dir, (unsigned long long)key);
     size_t size = 0;
-    void *obj = cache_dir ? read_file(path, &size) : NULL;
+    void *obj = cache_dir ? odin_cache_read_file(path, &size) : NULL;
     odin_program *p = NULL;
     *how = ODIN_CACHE_DISK;
     if (obj) {
@@ -233,7 +232,7 @@ odin_status odin_jit_get(const odin_graph *g, const odin_compile_options *o,
         *how = ODIN_CACHE_MISS;
         odin_status st = odin_program_object(g, o, &host, &obj, &size);
         if (!st) st = odin_program_load(g, o, &host, obj, size, &p);
-        if (!st && cache_dir) st = write_file(cache_dir, path, obj, size);
+        if (!st && cache_dir) st = odin_cache_write_file(cache_dir, path, obj, size);
         free(obj);
         if (st) {
             odin_program_free(p);

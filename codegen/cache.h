@@ -30,4 +30,10 @@ odin_status odin_jit_get(const odin_graph *g, const odin_compile_options *o,
                          const char *cache_dir, odin_program **out, odin_cache_result *how);
 void odin_jit_cache_clear(void);
 
+/* Reads a whole file (*size its length); NULL when it is missing, empty or unreadable. */
+void *odin_cache_read_file(const char *path, size_t *size);
+/* Writes data to path through a temporary file and rename, so a reader never sees half a
+ * file; creates the folder dir first when missing. */
+odin_status odin_cache_write_file(const char *dir, const char *path, const void *data, size_t size);
+
 #endif

@@ -16,6 +16,7 @@
 #include "../ops/interpret.h"
 #include "../passes/pass.h"
 #include "../passes/specialize.h"
+#include "cache.h"
 #include "huge_weights.h"
 #include "target.h"
 
@@ -115,39 +116,6 @@ static odin_status clone_graph(const odin_graph *g, odin_graph **out) {
     return ODIN_OK;
 }
 
-static odin_status write_object(const char *dir, const char *path, const void *data, size_t size) {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return odin_errorf("cache folder %s: cannot create it: %s", dir, strerror(errno));
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return odin_errorf("%s: cannot write: %s", tmp, strerror(errno));
-    bool ok = fwrite(data, 1, size, f) == size;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        odin_status st = odin_errorf("%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return st;
-    }
-    return ODIN_OK;
-}
-
-static void *read_object(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    *size = 0;
-    if (!f) return NULL;
-    void *buf = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
-        fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) *size = (size_t)n;
-    return buf;
-}
-
 /* Compile g (static shapes) into a program the runner owns, through the disk cache. */
 static odin_status compile_owned(const odin_graph *g, const odin_compile_options *co,
                                  const char *cache_dir, odin_program **out) {
@@ -159,7 +127,7 @@ static odin_status compile_owned(const odin_graph *g, const odin_compile_options
     char path[4096];
     snprintf(path, sizeof path, "%s/%016llx.o", cache_dir, (unsigned long long)key);
     size_t size;
-    void *obj = read_object(path, &size);
+    void *obj = odin_cache_read_file(path, &size);
     if (obj) {
         odin_status st = odin_program_load(g, co, &host, obj, size, out);
         free(obj);
@@ -167,7 +135,7 @@ static odin_status compile_owned(const odin_graph *g, const odin_compile_options
         odin_status_free(st); /* a damaged file: compile again and replace it */
     }
     ODIN_TRY(odin_program_object(g, co, &host, &obj, &size));
-    odin_status st = write_object(cache_dir, path, obj, size);
+    odin_status st = odin_cache_write_file(cache_dir, path, obj, size);
     if (!st) st = odin_program_load(g, co, &host, obj, size, out);
     free(obj);
     return st;
