@@ -26,13 +26,7 @@ static odin_status specialize(odin_graph *g, const odin_lm_layout *l, int T,
                               const odin_pass_options *po) {
     odin_value *vals = calloc((size_t)g->n_inputs + 1, sizeof *vals);
     if (!vals) return odin_errorf("out of memory");
-    for (int i = 0; i < g->n_inputs; i++) {
-        vals[i] = odin_tensor_value(g, g->inputs[i]);
-        vals[i].data = NULL;
-        for (int d = 0; d < vals[i].rank; d++)
-            if (vals[i].dims[d] < 0) vals[i].dims[d] = 1;
-    }
-    vals[l->tokens].dims[1] = T;
+    odin_lm_input_shapes(g, l, T, vals);
     odin_status st = odin_specialize_inputs(g, vals);
     free(vals);
     if (!st) st = odin_run_passes(g, po);

@@ -26,18 +26,6 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Shapes of every graph input for a run over T tokens (data NULL). A symbolic batch dim
- * is 1; state shapes are static (ir/state.c checked). */
-static void input_shapes(const odin_graph *g, const odin_lm_layout *l, int T, odin_value *vals) {
-    for (int i = 0; i < g->n_inputs; i++) {
-        vals[i] = odin_tensor_value(g, g->inputs[i]);
-        vals[i].data = NULL;
-        for (int d = 0; d < vals[i].rank; d++)
-            if (vals[i].dims[d] < 0) vals[i].dims[d] = 1;
-    }
-    vals[l->tokens].dims[1] = T;
-}
-
 /* Bytes the session's buffer for output i holds for T tokens. */
 static size_t output_bytes(const odin_lm_layout *l, int i, int T) {
     if (i == l->logits) return sizeof(float) * (size_t)l->vocab * (size_t)(l->all_logits ? T : 1);
@@ -161,7 +149,7 @@ static odin_status jit_prepare_entry(jit_runner *r, int T, jit_entry **out) {
     odin_program *p = NULL;
     odin_status st = vals && outs ? clone_graph(r->g, &g) : odin_errorf("out of memory");
     if (!st) {
-        input_shapes(r->g, &r->layout, T, vals);
+        odin_lm_input_shapes(r->g, &r->layout, T, vals);
         st = odin_specialize_inputs(g, vals);
     }
     if (!st) {
@@ -235,7 +223,7 @@ static odin_status ref_run(void *ctx, int T, void *const *inputs, void *const *o
         free(outs);
         return odin_errorf("out of memory");
     }
-    input_shapes(g, &r->layout, T, vals);
+    odin_lm_input_shapes(g, &r->layout, T, vals);
     for (int i = 0; i < g->n_inputs; i++) vals[i].data = inputs[i];
     /* The interpreter writes fresh buffers, so a state output may alias its input. */
     odin_status st = odin_interpret(g, vals, g->n_inputs, outs);
@@ -318,7 +306,7 @@ odin_status odin_lm_layout_resolve(const odin_graph *g, odin_lm_layout *layout) 
     odin_graph *c = NULL;
     odin_status st = vals ? clone_graph(g, &c) : odin_errorf("out of memory");
     if (!st) {
-        input_shapes(g, layout, 2, vals);
+        odin_lm_input_shapes(g, layout, 2, vals);
         st = odin_specialize_inputs(c, vals);
     }
     if (!st) {

@@ -259,3 +259,13 @@ void odin_lm_layout_free(odin_lm_layout *l) {
     l->state = NULL;
     l->n_state = 0;
 }
+
+void odin_lm_input_shapes(const odin_graph *g, const odin_lm_layout *l, int T, odin_value *vals) {
+    for (int i = 0; i < g->n_inputs; i++) {
+        vals[i] = odin_tensor_value(g, g->inputs[i]);
+        vals[i].data = NULL;
+        for (int d = 0; d < vals[i].rank; d++)
+            if (vals[i].dims[d] < 0) vals[i].dims[d] = 1;
+    }
+    vals[l->tokens].dims[1] = T;
+}

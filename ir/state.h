@@ -60,4 +60,9 @@ typedef struct odin_lm_layout {
 odin_status odin_lm_layout_of(const odin_graph *g, bool strict, odin_lm_layout *out);
 void odin_lm_layout_free(odin_lm_layout *l);
 
+/* Shapes of every graph input for a run over T tokens, into vals[0..n_inputs) (data NULL):
+ * a symbolic dim (batch) is 1 and the tokens input's dim 1 is T; state shapes are static
+ * (odin_lm_layout_of checked). */
+void odin_lm_input_shapes(const odin_graph *g, const odin_lm_layout *l, int T, odin_value *vals);
+
 #endif
