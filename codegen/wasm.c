@@ -91,16 +91,18 @@ static LLVMValueRef byte_global(wasm_mod *w, const char *name, size_t size, cons
     return gv;
 }
 
-static LLVMValueRef byte_offset(wasm_mod *w, LLVMValueRef base, size_t off) {
+LLVMValueRef odin_wasm_byte_offset(LLVMModuleRef m, LLVMValueRef base, size_t off) {
     if (!off) return base;
-    LLVMValueRef idx = LLVMConstInt(w->i32, off, 0);
-    return LLVMConstInBoundsGEP2(w->i8, base, &idx, 1);
+    LLVMContextRef c = LLVMGetModuleContext(m);
+    LLVMValueRef idx = LLVMConstInt(LLVMInt32TypeInContext(c), off, 0);
+    return LLVMConstInBoundsGEP2(LLVMInt8TypeInContext(c), base, &idx, 1);
 }
 
-static LLVMValueRef ptr_table(wasm_mod *w, const char *name, LLVMValueRef *ptrs, int n) {
-    LLVMValueRef null = LLVMConstNull(w->ptr);
-    LLVMValueRef init = LLVMConstArray2(w->ptr, n ? ptrs : &null, n ? (uint64_t)n : 1);
-    LLVMValueRef gv = LLVMAddGlobal(w->m, LLVMTypeOf(init), name);
+LLVMValueRef odin_wasm_ptr_table(LLVMModuleRef m, const char *name, LLVMValueRef *ptrs, int n) {
+    LLVMTypeRef ptr = LLVMPointerTypeInContext(LLVMGetModuleContext(m), 0);
+    LLVMValueRef null = LLVMConstNull(ptr);
+    LLVMValueRef init = LLVMConstArray2(ptr, n ? ptrs : &null, n ? (uint64_t)n : 1);
+    LLVMValueRef gv = LLVMAddGlobal(m, LLVMTypeOf(init), name);
     LLVMSetLinkage(gv, LLVMInternalLinkage);
     LLVMSetInitializer(gv, init);
     LLVMSetGlobalConstant(gv, 1);
@@ -212,8 +214,8 @@ static odin_status add_runtime(wasm_mod *w, const odin_graph *g, const odin_plan
     /* Side weights are a zeroed region the loader writes: mutable, and its address escapes
      * through odin_weights(), so LLVM cannot fold its loads to zero. */
     LLVMValueRef wblob = byte_global(w, "odin_weight_blob", blob_bytes, embed ? blob : NULL, embed);
-    for (int i = 0; i < plan->n_weights; i++) wptrs[i] = byte_offset(w, wblob, offsets[i]);
-    LLVMValueRef wtable = ptr_table(w, "odin_weight_table", wptrs, plan->n_weights);
+    for (int i = 0; i < plan->n_weights; i++) wptrs[i] = odin_wasm_byte_offset(w->m, wblob, offsets[i]);
+    LLVMValueRef wtable = odin_wasm_ptr_table(w->m, "odin_weight_table", wptrs, plan->n_weights);
     LLVMValueRef arena = byte_global(w, "odin_arena", plan->arena_bytes, NULL, false);
     for (int i = 0; i < n_io; i++) {
         int t = i < g->n_inputs ? g->inputs[i] : g->outputs[i - g->n_inputs];
@@ -221,7 +223,7 @@ static odin_status add_runtime(wasm_mod *w, const odin_graph *g, const odin_plan
         snprintf(name, sizeof name, "odin_io_%d", i);
         io[i] = byte_global(w, name, tensor_bytes(g, t), NULL, false);
     }
-    LLVMValueRef iotable = ptr_table(w, "odin_io_table", io, n_io);
+    LLVMValueRef iotable = odin_wasm_ptr_table(w->m, "odin_io_table", io, n_io);
 
     LLVMValueRef main_fn = LLVMGetNamedFunction(w->m, "odin_main");
     LLVMSetLinkage(main_fn, LLVMInternalLinkage);
@@ -247,7 +249,7 @@ static odin_status add_runtime(wasm_mod *w, const odin_graph *g, const odin_plan
         LLVMValueRef src = pl->kind == ODIN_STORE_INPUT    ? io[pl->index]
                            : pl->kind == ODIN_STORE_CONST  ? wptrs[pl->index]
                            : pl->kind == ODIN_STORE_OUTPUT ? io[g->n_inputs + pl->index]
-                           : pl->kind == ODIN_STORE_ARENA  ? byte_offset(w, arena, (size_t)pl->index)
+                           : pl->kind == ODIN_STORE_ARENA  ? odin_wasm_byte_offset(w->m, arena, (size_t)pl->index)
                                                            : NULL;
         size_t nb = tensor_bytes(g, t);
         if (!src || !nb) continue;

@@ -17,4 +17,9 @@ odin_status odin_wasm_finish_object(LLVMModuleRef m, const odin_target *t,
  * exported too. */
 odin_status odin_wasm_link(const odin_wasm_options *o, const char *obj, const char *out);
 
+/* The constant address off bytes past global base (base itself when off is 0). */
+LLVMValueRef odin_wasm_byte_offset(LLVMModuleRef m, LLVMValueRef base, size_t off);
+/* An internal constant global array of n pointers (one null pointer when n is 0). */
+LLVMValueRef odin_wasm_ptr_table(LLVMModuleRef m, const char *name, LLVMValueRef *ptrs, int n);
+
 #endif

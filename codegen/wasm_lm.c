@@ -44,22 +44,6 @@ static LLVMValueRef region(lm_mod *w, const char *name, size_t size, const void 
     return gv;
 }
 
-static LLVMValueRef at(lm_mod *w, LLVMValueRef base, size_t off) {
-    if (!off) return base;
-    LLVMValueRef idx = LLVMConstInt(w->i32, off, 0);
-    return LLVMConstInBoundsGEP2(w->i8, base, &idx, 1);
-}
-
-static LLVMValueRef table(lm_mod *w, const char *name, LLVMValueRef *ptrs, int n) {
-    LLVMValueRef null = LLVMConstNull(w->ptr);
-    LLVMValueRef init = LLVMConstArray2(w->ptr, n ? ptrs : &null, n ? (uint64_t)n : 1);
-    LLVMValueRef gv = LLVMAddGlobal(w->m, LLVMTypeOf(init), name);
-    LLVMSetLinkage(gv, LLVMInternalLinkage);
-    LLVMSetInitializer(gv, init);
-    LLVMSetGlobalConstant(gv, 1);
-    return gv;
-}
-
 static LLVMValueRef function(lm_mod *w, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
                              unsigned n, bool export_attr) {
     LLVMValueRef fn = LLVMAddFunction(w->m, name, LLVMFunctionType(ret, params, n, 0));
@@ -93,10 +77,10 @@ static odin_status add_entry(lm_mod *w, const odin_lm_entries *lm, int k, const 
         free(wp);
         return odin_errorf("out of memory");
     }
-    for (int i = 0; i < plan->n_weights; i++) wp[i] = at(w, wblob, (size_t)offsets[i]);
+    for (int i = 0; i < plan->n_weights; i++) wp[i] = odin_wasm_byte_offset(w->m, wblob, (size_t)offsets[i]);
     char name[64];
     snprintf(name, sizeof name, "odin_weight_table%s", sfx);
-    LLVMValueRef wtable = table(w, name, wp, plan->n_weights);
+    LLVMValueRef wtable = odin_wasm_ptr_table(w->m, name, wp, plan->n_weights);
     for (int i = 0; i < n_io; i++) {
         int p = state_of(&lm->layout, g, i);
         int t = i < g->n_inputs ? g->inputs[i] : g->outputs[i - g->n_inputs];
@@ -104,7 +88,7 @@ static odin_status add_entry(lm_mod *w, const odin_lm_entries *lm, int k, const 
         io[i] = p >= 0 ? states[p] : region(w, name, tensor_bytes(g, t), NULL, false);
     }
     snprintf(name, sizeof name, "odin_io_table%s", sfx);
-    LLVMValueRef iotable = table(w, name, io, n_io);
+    LLVMValueRef iotable = odin_wasm_ptr_table(w->m, name, io, n_io);
 
     snprintf(name, sizeof name, "odin_main%s_entry", k ? "_prefill" : "_decode");
     LLVMValueRef main_fn = LLVMGetNamedFunction(w->m, name);
@@ -128,7 +112,7 @@ static odin_status add_entry(lm_mod *w, const odin_lm_entries *lm, int k, const 
         LLVMValueRef src = pl->kind == ODIN_STORE_INPUT    ? io[pl->index]
                            : pl->kind == ODIN_STORE_CONST  ? wp[pl->index]
                            : pl->kind == ODIN_STORE_OUTPUT ? io[g->n_inputs + pl->index]
-                           : pl->kind == ODIN_STORE_ARENA  ? at(w, arena, (size_t)pl->index)
+                           : pl->kind == ODIN_STORE_ARENA  ? odin_wasm_byte_offset(w->m, arena, (size_t)pl->index)
                                                            : NULL;
         size_t nb = tensor_bytes(g, g->outputs[i]);
         if (!src || !nb || src == io[g->n_inputs + i]) continue;
