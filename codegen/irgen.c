@@ -129,3 +129,16 @@ odin_status odin_parallel_range(odin_lower_ctx *c, int64_t n, int64_t grain,
     free(slots);
     return st;
 }
+
+LLVMBasicBlockRef odin_if_begin(odin_lower_ctx *c, LLVMValueRef cond) {
+    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->c, c->fn, "then");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, c->fn, "join");
+    LLVMBuildCondBr(c->b, cond, then, join);
+    LLVMPositionBuilderAtEnd(c->b, then);
+    return join;
+}
+
+void odin_if_end(odin_lower_ctx *c, LLVMBasicBlockRef join) {
+    LLVMBuildBr(c->b, join);
+    LLVMPositionBuilderAtEnd(c->b, join);
+}

@@ -37,4 +37,9 @@ typedef odin_status (*odin_range_body_fn)(odin_lower_ctx *c, LLVMValueRef lo, LL
 odin_status odin_parallel_range(odin_lower_ctx *c, int64_t n, int64_t grain,
                                 odin_range_body_fn emit, void *user);
 
+/* if (cond) { ... }: branches on cond into a fresh "then" block and returns the join
+ * block; close the body with odin_if_end, which branches to join and continues there. */
+LLVMBasicBlockRef odin_if_begin(odin_lower_ctx *c, LLVMValueRef cond);
+void odin_if_end(odin_lower_ctx *c, LLVMBasicBlockRef join);
+
 #endif

@@ -141,20 +141,6 @@ static LLVMValueRef clamp_vec(odin_lower_ctx *c, LLVMValueRef v, float lo, float
     return v;
 }
 
-/* if (cond) { ... } : returns the join block; close with if_end. */
-static LLVMBasicBlockRef if_begin(odin_lower_ctx *c, LLVMValueRef cond) {
-    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->c, c->fn, "then");
-    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, c->fn, "join");
-    LLVMBuildCondBr(c->b, cond, then, join);
-    LLVMPositionBuilderAtEnd(c->b, then);
-    return join;
-}
-
-static void if_end(odin_lower_ctx *c, LLVMBasicBlockRef join) {
-    LLVMBuildBr(c->b, join);
-    LLVMPositionBuilderAtEnd(c->b, join);
-}
-
 /* A fresh internal function with its own builder, sharing c's module and types. */
 static odin_lower_ctx sub_function(odin_lower_ctx *c, const char *name, LLVMTypeRef *params,
                                    int n) {
@@ -507,7 +493,7 @@ static void pack_conv(odin_lower_ctx *c, const gemm_plan *p, LLVMValueRef buf, L
     LLVMValueRef drow = fptr(c, dst, LLVMBuildNSWSub(c->b, LLVMBuildNSWSub(c->b, start, j0, ""), a0, ""));
     zero_range(c, drow, a0, lo2);
     zero_range(c, drow, hi2, a1);
-    LLVMBasicBlockRef join = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, lo2, hi2, ""));
+    LLVMBasicBlockRef join = odin_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, lo2, hi2, ""));
     {
         LLVMValueRef xrow = fptr(c, xc, add(c, odin_mul_i64(c, add(c, odin_mul_i64(c, id, IH), ih), IW), shift));
         odin_loop lw;
@@ -515,7 +501,7 @@ static void pack_conv(odin_lower_ctx *c, const gemm_plan *p, LLVMValueRef buf, L
         odin_store(c, odin_load(c, c->t_f32, xrow, odin_mul_i64(c, ow, sw)), drow, ow);
         odin_loop_end(c, &lw);
     }
-    if_end(c, join);
+    odin_if_end(c, join);
     odin_loop_end(c, &lr);
     odin_loop_end(c, &lk);
 }
@@ -540,12 +526,12 @@ static void emit_strip(odin_lower_ctx *c, const gemm_plan *p, int rv, const tile
     odin_loop_end(c, &l);
     if (p->mk[rv][1]) {
         LLVMValueRef jt = odin_mul_i64(c, nfull, p->NRW);
-        LLVMBasicBlockRef join = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, jt, t->nc, ""));
+        LLVMBasicBlockRef join = odin_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, jt, t->nc, ""));
         LLVMValueRef a2[7] = {t->a, panel_col(c, p, t->buf, jt), fptr(c, t->y, jt),
                               t->cp ? fptr(c, t->cp, odin_mul_i64(c, jt, s->c_sj)) : LLVMConstNull(c->t_ptr),
                               t->kc, t->flags, t->rp ? fptr(c, t->rp, jt) : LLVMConstNull(c->t_ptr)};
         LLVMBuildCall2(c->b, fty, p->mk[rv][1], a2, 7, "");
-        if_end(c, join);
+        odin_if_end(c, join);
     }
 }
 
@@ -643,14 +629,14 @@ static odin_status gemm_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     emit_strip(c, p, 0, &t);
     odin_loop_end(c, &lr);
     if (p->mk[1][0]) {
-        LLVMBasicBlockRef join = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, full_end, i1, ""));
+        LLVMBasicBlockRef join = odin_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSLT, full_end, i1, ""));
         tile_args t2 = t;
         t2.a = fptr(c, ab, add(c, a_row(c, s, full_end), odin_mul_i64(c, k0, s->a_sk)));
         t2.y = fptr(c, yb, odin_mul_i64(c, full_end, s->y_si));
         t2.cp = cb ? fptr(c, cb, odin_mul_i64(c, full_end, s->c_si)) : NULL;
         t2.rp = rb ? fptr(c, rb, odin_mul_i64(c, full_end, s->y_si)) : NULL;
         emit_strip(c, p, 1, &t2);
-        if_end(c, join);
+        odin_if_end(c, join);
     }
     odin_loop_end(c, &lk);
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);

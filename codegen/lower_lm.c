@@ -145,19 +145,6 @@ static LLVMValueRef get(odin_lower_ctx *c, LLVMValueRef a) {
     return LLVMBuildLoad2(c->b, LLVMGetAllocatedType(a), a, "");
 }
 
-static LLVMBasicBlockRef if_begin(odin_lower_ctx *c, LLVMValueRef cond) {
-    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->c, c->fn, "then");
-    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->c, c->fn, "join");
-    LLVMBuildCondBr(c->b, cond, then, join);
-    LLVMPositionBuilderAtEnd(c->b, then);
-    return join;
-}
-
-static void if_end(odin_lower_ctx *c, LLVMBasicBlockRef join) {
-    LLVMBuildBr(c->b, join);
-    LLVMPositionBuilderAtEnd(c->b, join);
-}
-
 static LLVMValueRef load_pos(odin_lower_ctx *c, int input) {
     return odin_load(c, c->t_i64, c->in[input], odin_i64(c, 0));
 }
@@ -604,9 +591,9 @@ static odin_status l_wkv(odin_lower_ctx *c) {
     if (u.T == 0) { /* no tokens: the state passes through */
         if (u.N) {
             LLVMValueRef same = LLVMBuildICmp(c->b, LLVMIntEQ, c->in[5], c->out[1], "");
-            LLVMBasicBlockRef join = if_begin(c, LLVMBuildNot(c->b, same, ""));
+            LLVMBasicBlockRef join = odin_if_begin(c, LLVMBuildNot(c->b, same, ""));
             copy_floats(c, c->out[1], c->in[5], heads * u.N * u.N);
-            if_end(c, join);
+            odin_if_end(c, join);
         }
         return ODIN_OK;
     }
@@ -753,7 +740,7 @@ static odin_status attn_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     LLVMValueRef h = add64(c, mul64(c, hk, u->group), LLVMBuildSRem(c->b, qi, odin_i64(c, u->group), ""));
     LLVMValueRef limit = odin_smin(c, r_end, odin_add_i64(c, add64(c, pos, t), 1));
     LLVMValueRef nr = LLVMBuildNSWSub(c->b, limit, r0, "");
-    LLVMBasicBlockRef skip = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, nr, odin_i64(c, 0), ""));
+    LLVMBasicBlockRef skip = odin_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, nr, odin_i64(c, 0), ""));
     /* scores of this query against rows r0..limit-1, and their max */
     LLVMValueRef qrow = fp(c, c->in[0], mul64(c, add64(c, mul64(c, add64(c, mul64(c, b, u->T), t), u->Hq), h), D));
     LLVMValueRef qv[MAX_SEGS];
@@ -813,16 +800,16 @@ static odin_status attn_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi
     }
     odin_loop_end(c, &lj);
     LLVMValueRef odd = LLVMBuildICmp(c->b, LLVMIntNE, LLVMBuildSRem(c->b, nr, odin_i64(c, 2), ""), odin_i64(c, 0), "");
-    LLVMBasicBlockRef even = if_begin(c, odd);
+    LLVMBasicBlockRef even = odin_if_begin(c, odd);
     LLVMValueRef jl = odin_add_i64(c, nr, -1);
     LLVMValueRef vlast = fp(c, vcache, mul64(c, add64(c, r0, jl), D));
     LLVMValueRef pl = splat(c, sg->vt, lf(c, p, jl));
     for (int s = 0; s < sg->count; s++)
         LLVMBuildStore(c->b, odin_fmuladd(c, pl, seg_load(c, sg, vlast, s), get(c, av[s])), av[s]);
-    if_end(c, even);
+    odin_if_end(c, even);
     for (int s = 0; s < sg->count; s++)
         seg_store(c, sg, LLVMBuildFAdd(c->b, get(c, av[s]), get(c, bv[s]), ""), arow, s);
-    if_end(c, skip);
+    odin_if_end(c, skip);
     odin_loop_end(c, &lq);
     odin_loop_end(c, &lr);
     /* y = acc / l */
@@ -850,10 +837,10 @@ static odin_status l_attn(odin_lower_ctx *c) {
     int64_t cache_floats = u.B * u.Hkv * M * D;
     for (int i = 0; i < 2; i++) { /* carry the caches over unless updated in place */
         LLVMValueRef same = LLVMBuildICmp(c->b, LLVMIntEQ, c->in[3 + i], c->out[1 + i], "");
-        LLVMBasicBlockRef join = if_begin(c, LLVMBuildNot(c->b, same, ""));
+        LLVMBasicBlockRef join = odin_if_begin(c, LLVMBuildNot(c->b, same, ""));
         if (cache_floats)
             LLVMBuildMemCpy(c->b, c->out[1 + i], 4, c->in[3 + i], 4, odin_i64(c, cache_floats * 4));
-        if_end(c, join);
+        odin_if_end(c, join);
     }
     if (u.B * T * u.Hkv * D == 0) return ODIN_OK;
     /* rows pos..pos+T-1 of each (b, kv head) */
@@ -1173,9 +1160,9 @@ static void sdpa_query_block(odin_lower_ctx *c, sdpa_user *u, int64_t rows) {
         odin_loop_end(c, &lb);
     }
     if (tail) {
-        LLVMBasicBlockRef join = if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, nblk, odin_i64(c, nfull), ""));
+        LLVMBasicBlockRef join = odin_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, nblk, odin_i64(c, nfull), ""));
         sdpa_key_block(c, u, rows, odin_i64(c, nfull * u->kb), tail);
-        if_end(c, join);
+        odin_if_end(c, join);
     }
     /* y = acc / l */
     i = odin_loop_begin(c, &li, odin_i64(c, 0), odin_i64(c, rows), 1, "fin");
