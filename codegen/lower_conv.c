@@ -332,15 +332,22 @@ static odin_status dwv_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi,
             LLVMValueRef off = odin_mul_i64(c, LLVMBuildNSWAdd(c->b, odin_mul_i64(c, id, IH), ih, ""), IW);
             xrow[t] = odin_gep(c, c->t_f32, xp, LLVMBuildSelect(c->b, valid[t], off, odin_i64(c, 0), ""));
         }
-    /* one output column range [from, to) with V lanes (V == 1: scalar, taps tested) */
-    for (int part = 0; part < 3; part++) {
-        int64_t nvec = p->V ? (p->H - p->L) / p->V : 0;
-        int64_t from = part == 0 ? 0 : part == 1 ? p->L : p->L + nvec * p->V;
-        int64_t to = part == 0 ? p->L : part == 1 ? p->L + nvec * p->V : OW;
+    /* one output column range [from, to) with V lanes (V == 1: scalar, taps tested):
+     * part 0 the left edge, 1 the interior's whole vectors, 2 one more vector ending at H
+     * that overlaps part 1 (recomputing a few columns to the same values: Y never aliases
+     * X or R, the plan gives a kernel's output its own memory) instead of a scalar
+     * remainder of up to V-1 columns, 3 the right edge */
+    int64_t nvec = p->V ? (p->H - p->L) / p->V : 0;
+    int64_t vec_end = p->L + nvec * p->V;
+    bool overlap = nvec > 0 && vec_end < p->H;
+    for (int part = 0; part < 4; part++) {
+        int64_t from = part == 0 ? 0 : part == 1 ? p->L : part == 2 ? p->H - p->V : overlap ? p->H : vec_end;
+        int64_t to = part == 0 ? p->L : part == 1 ? vec_end : part == 2 ? p->H - p->V + 1 : OW;
         if (part == 0 && !nvec) to = OW;
         if (part > 0 && !nvec) continue;
+        if (part == 2 && !overlap) continue;
         if (from >= to) continue;
-        int V = part == 1 ? p->V : 1;
+        int V = part == 1 || part == 2 ? p->V : 1;
         odin_loop lw;
         LLVMValueRef ow = odin_loop_begin(c, &lw, odin_i64(c, from), odin_i64(c, to), V, "ow");
         LLVMValueRef acc = V > 1 ? splat_f(c, bias, V) : bias;

@@ -367,6 +367,11 @@ static void test_conv(void) {
         {2, 2, 17, 17, 17, {14, 13}, {5, 5}, {2, 2}, {1, 1}, {2, 2, 0, 2, 2}, NULL, false, true},
         {2, 1, 6, 12, 6, {10, 10}, {3, 3}, {1, 2}, {2, 2}, {2, 2, 0, 2, 2}, NULL, true, false},
         {2, 1, 4, 4, 4, {8, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 0, 0}, NULL, true, true},
+        /* depthwise rows whose interior is no whole number of vectors (overlapping last
+         * vector), stride 1 and 2 */
+        {2, 1, 5, 5, 5, {6, 61}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1, 1}, NULL, true, true},
+        {2, 1, 3, 6, 3, {7, 45}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 0, 1, 1}, NULL, true, true},
+        {2, 2, 4, 4, 4, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 0, 1, 1}, NULL, false, true},
         /* 1-D and 3-D */
         {1, 2, 5, 9, 1, {67}, {3}, {1}, {1}, {1, 0, 0, 1}, NULL, true, true},
         {1, 1, 4, 6, 2, {40}, {5}, {3}, {2}, {2, 0, 0, 0}, NULL, false, false},
