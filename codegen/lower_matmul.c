@@ -63,6 +63,19 @@ static odin_status lower_matmul(odin_lower_ctx *c) {
 
 /* ---- Gemm ---- */
 
+/* Gemm's C term (input 2, broadcast to [M,N] from rank 0..2); Gemm ignores C when beta
+ * is 0. Shared by Gemm and PackedMatMul. */
+static void add_c_term(odin_gemm_spec *s, const odin_tensor *ct) {
+    if (!ct || s->beta == 0.0f) return;
+    s->c_arg = 2;
+    if (ct->rank == 2) {
+        s->c_si = ct->dims[0] == 1 ? 0 : ct->dims[1];
+        s->c_sj = ct->dims[1] == 1 ? 0 : 1;
+    } else if (ct->rank == 1) {
+        s->c_sj = ct->dims[0] == 1 ? 0 : 1;
+    }
+}
+
 static bool gemm_accepts(const odin_graph *g, int node) {
     if (!all_f32(g, node)) return false;
     const odin_node *n = &g->nodes[node];
@@ -88,15 +101,7 @@ static odin_status lower_gemm(odin_lower_ctx *c) {
     s.b_sj = tb ? K : 1;
     s.alpha = odin_attr_f(n, "alpha");
     s.beta = odin_attr_f(n, "beta");
-    if (ct && s.beta != 0.0f) {
-        s.c_arg = 2;
-        if (ct->rank == 2) {
-            s.c_si = ct->dims[0] == 1 ? 0 : ct->dims[1];
-            s.c_sj = ct->dims[1] == 1 ? 0 : 1;
-        } else if (ct->rank == 1) {
-            s.c_sj = ct->dims[0] == 1 ? 0 : 1;
-        }
-    }
+    add_c_term(&s, ct);
     return odin_emit_gemm(c, &s);
 }
 
@@ -127,15 +132,7 @@ static odin_status lower_packed(odin_lower_ctx *c) {
     s.a_sk = ta ? M : 1;
     s.alpha = odin_attr_f(n, "alpha");
     s.beta = odin_attr_f(n, "beta");
-    if (ct && s.beta != 0.0f) {
-        s.c_arg = 2;
-        if (ct->rank == 2) {
-            s.c_si = ct->dims[0] == 1 ? 0 : ct->dims[1];
-            s.c_sj = ct->dims[1] == 1 ? 0 : 1;
-        } else if (ct->rank == 1) {
-            s.c_sj = ct->dims[0] == 1 ? 0 : 1;
-        }
-    }
+    add_c_term(&s, ct);
     return odin_emit_gemm(c, &s);
 }
 
