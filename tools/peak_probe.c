@@ -81,10 +81,14 @@ static float read_sum(const float *p, size_t n) {
 }
 
 /* A busy machine (other processes, a shared VM host) preempts long runs, so every figure
- * comes from many short pieces, each timed by the thread that ran it: a thread's FMA rate
- * is its best of FMA_REPS runs of about FMA_RUN_S; its bandwidth is the 90th percentile
- * over CHUNK_MIB pieces of its slice (each cold: the buffer is far larger than the caches).
- * N-thread figures sum the rates of N threads running at the same time. */
+ * comes from many short pieces: a thread's FMA rate is its best of FMA_REPS runs of about
+ * FMA_RUN_S (N-thread FMA figures sum the rates of N threads running at the same time).
+ * Bandwidth is timed in lock-step rounds: all threads wait at a barrier, each reads one
+ * CHUNK_MIB piece of its slice (cold: the buffer is far larger than the caches), and the
+ * round ends when the slowest one is done; a round's rate is the bytes all threads read
+ * over that wall time, and the figure is the 90th percentile over rounds. Summing each
+ * thread's own best moments instead would credit N threads with bandwidth they never
+ * had at the same time. */
 #define FMA_RUN_S 0.0005
 #define FMA_REPS 400
 #define CHUNK_MIB 4
@@ -93,12 +97,13 @@ static float read_sum(const float *p, size_t n) {
 
 typedef struct job {
     int kind; /* 0: FMA chains, 1: read chunks */
+    int index, threads;
     long iters;
     const float *buf;
     size_t n; /* floats in this thread's slice */
-    pthread_barrier_t *start;
+    pthread_barrier_t *start, *round;
     float result;
-    double rate; /* GFLOP/s (kind 0) or GB/s (kind 1) of this thread */
+    double rate; /* GFLOP/s (kind 0) of this thread; GB/s of all threads (kind 1, thread 0) */
 } job;
 
 static int cmp_double(const void *a, const void *b) {
@@ -106,19 +111,23 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Every thread runs the same number of rounds (equal slices); thread 0 times them. */
 static double chunk_rates(job *j) {
     size_t chunk = ((size_t)CHUNK_MIB << 18) / (4 * VLEN) * (4 * VLEN);
     size_t per_pass = j->n / chunk, count = 0;
     if (per_pass == 0) return 0;
-    double *rates = malloc(per_pass * READ_PASSES * sizeof *rates);
-    if (!rates) return 0;
+    double *rates = j->index == 0 ? malloc(per_pass * READ_PASSES * sizeof *rates) : NULL;
     for (int pass = 0; pass < READ_PASSES; pass++)
         for (size_t c = 0; c < per_pass; c++) {
+            pthread_barrier_wait(j->round);
             double t0 = now_s();
             j->result += read_sum(j->buf + c * chunk, chunk);
+            pthread_barrier_wait(j->round);
             double dt = now_s() - t0;
-            if (dt > 0) rates[count++] = chunk * sizeof(float) / dt / 1e9;
+            if (rates && dt > 0)
+                rates[count++] = (double)j->threads * chunk * sizeof(float) / dt / 1e9;
         }
+    if (!rates) return 0;
     qsort(rates, count, sizeof *rates, cmp_double);
     double r = count ? rates[count * 9 / 10] : 0;
     free(rates);
@@ -149,12 +158,14 @@ static volatile float sink;
 static void run_jobs(int threads, int kind, long iters, const float *buf, size_t n_total,
                      job *jobs) {
     pthread_t tid[MAX_THREADS];
-    pthread_barrier_t start;
+    pthread_barrier_t start, round;
     pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
+    pthread_barrier_init(&round, NULL, (unsigned)threads);
     size_t slice = n_total / (size_t)threads / (4 * VLEN) * (4 * VLEN);
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (job){.kind = kind, .iters = iters, .buf = buf + slice * (size_t)t, .n = slice,
-                        .start = &start};
+        jobs[t] = (job){.kind = kind, .index = t, .threads = threads, .iters = iters,
+                        .buf = buf + slice * (size_t)t, .n = slice, .start = &start,
+                        .round = &round};
         pthread_create(&tid[t], NULL, worker, &jobs[t]);
     }
     pthread_barrier_wait(&start);
@@ -163,9 +174,11 @@ static void run_jobs(int threads, int kind, long iters, const float *buf, size_t
         sink += jobs[t].result;
     }
     pthread_barrier_destroy(&start);
+    pthread_barrier_destroy(&round);
 }
 
-/* GFLOP/s (kind 0) or GB/s (kind 1) of `threads` threads running at once. */
+/* GFLOP/s (kind 0) or GB/s (kind 1) of `threads` threads running at once (thread 0's
+ * bandwidth figure already covers all threads; the others report 0). */
 static double total_rate(int threads, int kind, long iters, const float *buf, size_t n) {
     static job jobs[MAX_THREADS];
     run_jobs(threads, kind, iters, buf, n, jobs);
