@@ -30,7 +30,7 @@ extern char **environ;
 #define WASM_STACK_BYTES (8u << 20) /* GEMM packs B panels on the stack */
 
 odin_wasm_options odin_wasm_defaults(void) {
-    return (odin_wasm_options){.relaxed_simd = false, .weights = ODIN_WASM_WEIGHTS_EMBED,
+    return (odin_wasm_options){.simd = ODIN_WASM_SIMD_BOTH, .weights = ODIN_WASM_WEIGHTS_EMBED,
                                .opt_level = 3, .fuse = true, .linker = NULL};
 }
 
@@ -334,11 +334,11 @@ static char *with_suffix(const char *stem, const char *suffix) {
 
 /* Plan, codegen (no fallback), wasm runtime, optimize, emit the object. */
 static odin_status compile_object(const odin_graph *g, const odin_plan *plan,
-                                  const odin_wasm_options *o, const unsigned char *blob,
-                                  const size_t *offsets, size_t blob_bytes, void **obj,
-                                  size_t *obj_size) {
+                                  const odin_wasm_options *o, bool relaxed,
+                                  const unsigned char *blob, const size_t *offsets,
+                                  size_t blob_bytes, void **obj, size_t *obj_size) {
     odin_target t;
-    ODIN_TRY(odin_target_wasm32(&t, o->relaxed_simd));
+    ODIN_TRY(odin_target_wasm32(&t, relaxed));
     odin_compile_options co = odin_compile_defaults();
     co.opt_level = o->opt_level;
     co.fuse = o->fuse;
@@ -356,14 +356,31 @@ static odin_status compile_object(const odin_graph *g, const odin_plan *plan,
         st = add_runtime(&w, g, plan, o, blob, offsets, blob_bytes);
         LLVMDisposeBuilder(w.b);
     }
-    if (!st) st = odin_wasm_finish_object(w.m, &t, o, obj, obj_size);
+    if (!st) st = odin_wasm_finish_object(w.m, &t, o, relaxed, obj, obj_size);
     if (w.m) LLVMDisposeModule(w.m);
     LLVMContextDispose(w.c);
     return st;
 }
 
+/* What odin_wasm_build compiles, for each module it writes. */
+typedef struct graph_build {
+    const odin_graph *g;
+    const odin_plan *plan;
+    const odin_wasm_options *o;
+    const unsigned char *blob;
+    const size_t *offsets;
+    size_t blob_bytes;
+} graph_build;
+
+static odin_status compile_graph(void *ctx, bool relaxed, void **obj, size_t *obj_size) {
+    const graph_build *b = ctx;
+    return compile_object(b->g, b->plan, b->o, relaxed, b->blob, b->offsets, b->blob_bytes,
+                          obj, obj_size);
+}
+
 odin_status odin_wasm_finish_object(LLVMModuleRef m, const odin_target *t,
-                                    const odin_wasm_options *o, void **obj, size_t *obj_size) {
+                                    const odin_wasm_options *o, bool relaxed, void **obj,
+                                    size_t *obj_size) {
     wasm_mod w = {.c = LLVMGetModuleContext(m), .m = m};
     w.i64 = LLVMInt64TypeInContext(w.c);
     w.ptr = LLVMPointerTypeInContext(w.c, 0);
@@ -375,13 +392,50 @@ odin_status odin_wasm_finish_object(LLVMModuleRef m, const odin_target *t,
     ODIN_TRY(check_externals(m));
     ODIN_TRY(odin_module_verify(m));
     ODIN_TRY(odin_module_optimize(m, t, o->opt_level));
-    ODIN_TRY(wasm_legalize_intrinsics(m, o->relaxed_simd));
+    ODIN_TRY(wasm_legalize_intrinsics(m, relaxed));
     ODIN_TRY(odin_module_verify(m));
     return odin_module_emit(m, t, ODIN_EMIT_OBJECT, obj, obj_size);
 }
 
 odin_status odin_wasm_link(const odin_wasm_options *o, const char *obj, const char *out) {
     return link_wasm(o->linker ? o->linker : "wasm-ld-19", obj, out);
+}
+
+int odin_wasm_variants(const odin_wasm_options *o, odin_wasm_variant out[2]) {
+    switch (o->simd) {
+    case ODIN_WASM_SIMD_PLAIN: out[0] = (odin_wasm_variant){false, ".wasm"}; return 1;
+    case ODIN_WASM_SIMD_RELAXED: out[0] = (odin_wasm_variant){true, ".wasm"}; return 1;
+    default:
+        out[0] = (odin_wasm_variant){false, ".wasm"};
+        out[1] = (odin_wasm_variant){true, ".relaxed.wasm"};
+        return 2;
+    }
+}
+
+odin_status odin_wasm_build_variants(const odin_wasm_options *o, const char *stem,
+                                     odin_wasm_compile_fn compile, void *ctx,
+                                     char *paths[2]) {
+    odin_wasm_variant v[2];
+    int n = odin_wasm_variants(o, v);
+    paths[0] = paths[1] = NULL;
+    char *obj_path = with_suffix(stem, ".wasm.o");
+    odin_status st = obj_path ? ODIN_OK : odin_errorf("out of memory");
+    for (int k = 0; !st && k < n; k++) {
+        void *obj = NULL;
+        size_t obj_size = 0;
+        paths[k] = with_suffix(stem, v[k].suffix);
+        if (!paths[k]) st = odin_errorf("out of memory");
+        if (!st) st = compile(ctx, v[k].relaxed, &obj, &obj_size);
+        if (!st) st = write_file(obj_path, obj, obj_size);
+        free(obj);
+        if (!st) {
+            st = odin_wasm_link(o, obj_path, paths[k]);
+            remove(obj_path);
+        }
+        if (st && n > 1) st = odin_status_prefix(st, "the %s module", v[k].relaxed ? "relaxed-SIMD" : "SIMD128");
+    }
+    free(obj_path);
+    return st;
 }
 
 static odin_status check_static(const odin_graph *g) {
@@ -409,37 +463,33 @@ odin_status odin_wasm_build(const odin_graph *g, const odin_wasm_options *o,
     odin_plan plan;
     ODIN_TRY(odin_plan_build(g, odin_elem_fusable, o->fuse, &plan));
     char *stem = path_stem(out_path);
-    char *wasm_path = stem ? with_suffix(stem, ".wasm") : NULL;
     char *mjs_path = stem ? with_suffix(stem, ".mjs") : NULL;
     char *bin_path = stem ? with_suffix(stem, ".bin") : NULL;
-    char *obj_path = stem ? with_suffix(stem, ".wasm.o") : NULL;
+    char *wasm_paths[2] = {NULL, NULL};
     size_t *offsets = calloc((size_t)plan.n_weights + 1, sizeof *offsets);
     unsigned char *blob = NULL;
-    void *obj = NULL;
-    size_t blob_bytes = 0, obj_size = 0;
-    odin_status st = stem && wasm_path && mjs_path && bin_path && obj_path && offsets
-                         ? ODIN_OK : odin_errorf("out of memory");
+    size_t blob_bytes = 0;
+    odin_status st = stem && mjs_path && bin_path && offsets ? ODIN_OK
+                                                             : odin_errorf("out of memory");
     if (!st) st = weight_layout(g, &plan, offsets, &blob_bytes);
     if (!st && !(blob = calloc(1, blob_bytes ? blob_bytes : 1))) st = odin_errorf("out of memory");
     if (!st) fill_blob(g, &plan, offsets, blob);
-    if (!st) st = compile_object(g, &plan, o, blob, offsets, blob_bytes, &obj, &obj_size);
-    if (!st) st = write_file(obj_path, obj, obj_size);
     if (!st) {
-        st = link_wasm(o->linker ? o->linker : "wasm-ld-19", obj_path, wasm_path);
-        remove(obj_path);
+        graph_build b = {g, &plan, o, blob, offsets, blob_bytes};
+        st = odin_wasm_build_variants(o, stem, compile_graph, &b, wasm_paths);
     }
     if (!st && o->weights == ODIN_WASM_WEIGHTS_SIDE) st = write_file(bin_path, blob, blob_bytes);
-    if (!st) st = odin_wasm_write_loader(g, mjs_path, wasm_path,
+    if (!st) st = odin_wasm_write_loader(g, mjs_path, wasm_paths[0], wasm_paths[1],
+                                         o->simd == ODIN_WASM_SIMD_RELAXED,
                                          o->weights == ODIN_WASM_WEIGHTS_SIDE ? bin_path : NULL,
                                          blob_bytes);
-    free(obj);
     free(blob);
     free(offsets);
     free(stem);
-    free(wasm_path);
+    free(wasm_paths[0]);
+    free(wasm_paths[1]);
     free(mjs_path);
     free(bin_path);
-    free(obj_path);
     odin_plan_free(&plan);
     return st;
 }

@@ -1,5 +1,5 @@
 /* codegen/wasm.h — a graph as a WebAssembly module plus its ES-module loader.
- * The graph is compiled for wasm32 (SIMD128, optional relaxed SIMD) with every op
+ * The graph is compiled for wasm32 (SIMD128, and by default a relaxed-SIMD twin) with every op
  * lowered (no reference-eval fallback), linked by wasm-ld with no libc: the arena and
  * the I/O buffers are static regions of linear memory, the weights one aligned blob in
  * a data segment (or a side file the loader copies in). OUT.mjs runs it in Node and
@@ -17,8 +17,18 @@ typedef enum odin_wasm_weights {
     ODIN_WASM_WEIGHTS_SIDE       /* OUT.bin, fetched and copied in by the loader */
 } odin_wasm_weights;
 
+/* Which modules to build. Relaxed SIMD (f32x4.relaxed_madd: fused multiply-add where the
+ * hardware has it) runs without flags in Chrome 114+, Firefox 120+ and Node 22+; Node 20
+ * needs --experimental-wasm-relaxed-simd. BOTH writes OUT.wasm (SIMD128) and
+ * OUT.relaxed.wasm, and the loader runs the relaxed one where the engine validates it. */
+typedef enum odin_wasm_simd {
+    ODIN_WASM_SIMD_BOTH = 0,
+    ODIN_WASM_SIMD_PLAIN,  /* OUT.wasm, SIMD128 only */
+    ODIN_WASM_SIMD_RELAXED /* OUT.wasm with relaxed SIMD; engines without it cannot run it */
+} odin_wasm_simd;
+
 typedef struct odin_wasm_options {
-    bool relaxed_simd;         /* +relaxed-simd (Chrome 114+, Node 22+; not Node 20) */
+    odin_wasm_simd simd;
     odin_wasm_weights weights;
     int opt_level;             /* LLVM -O level, 0..3 */
     bool fuse;                 /* fuse elementwise chains */
@@ -28,7 +38,8 @@ typedef struct odin_wasm_options {
 odin_wasm_options odin_wasm_defaults(void);
 
 /* Files written from out_path ("dir/model.wasm", or "dir/model" to which .wasm is added):
- * dir/model.wasm, dir/model.mjs and, for side weights, dir/model.bin.
+ * dir/model.wasm, dir/model.relaxed.wasm (simd BOTH), dir/model.mjs and, for side
+ * weights, dir/model.bin (one file for both modules).
  * g must have static shapes (bind them and run the pass pipeline first); it is not
  * changed. An op without a wasm lowering is an error naming the node and op. */
 odin_status odin_wasm_build(const odin_graph *g, const odin_wasm_options *o,

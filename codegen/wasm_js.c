@@ -1,3 +1,5 @@
+/* codegen/wasm_js.c — OUT.mjs of a wasm build: one META line (model name, module files and
+ * which SIMD each uses, weights file, inputs and outputs) and the loader text. */
 #include "wasm_js.h"
 
 #include <errno.h>
@@ -35,7 +37,8 @@ static void json_tensors(FILE *f, const odin_graph *g, const int *ids, int n) {
 }
 
 odin_status odin_wasm_write_loader(const odin_graph *g, const char *mjs_path,
-                                   const char *wasm_path, const char *bin_path,
+                                   const char *wasm_path, const char *relaxed_path,
+                                   bool wasm_relaxed, const char *bin_path,
                                    size_t weight_bytes) {
     FILE *f = fopen(mjs_path, "w");
     if (!f) return odin_errorf("%s: cannot write: %s", mjs_path, strerror(errno));
@@ -49,6 +52,9 @@ odin_status odin_wasm_write_loader(const odin_graph *g, const char *mjs_path,
     json_string(f, name);
     fputs(",\"wasm\":", f);
     json_string(f, base_name(wasm_path));
+    fprintf(f, ",\"simd\":\"%s\",\"wasmRelaxed\":", wasm_relaxed ? "relaxed" : "plain");
+    if (relaxed_path) json_string(f, base_name(relaxed_path));
+    else fputs("null", f);
     fputs(",\"weights\":", f);
     if (bin_path) json_string(f, base_name(bin_path));
     else fputs("null", f);

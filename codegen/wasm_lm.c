@@ -134,8 +134,9 @@ static odin_status add_entry(lm_mod *w, const odin_lm_entries *lm, int k, const 
 }
 
 static odin_status build_module(const odin_lm_entries *lm, const odin_wasm_options *o,
-                                const odin_plan *plans, const uint8_t *blob, size_t blob_bytes,
-                                int64_t *const *offsets, void **obj, size_t *obj_size) {
+                                bool relaxed, const odin_plan *plans, const uint8_t *blob,
+                                size_t blob_bytes, int64_t *const *offsets, void **obj,
+                                size_t *obj_size) {
     const odin_lm_layout *l = &lm->layout;
     for (int p = 0; p < l->n_state; p++)
         if (!l->state[p].in_place)
@@ -143,7 +144,7 @@ static odin_status build_module(const odin_lm_entries *lm, const odin_wasm_optio
                                "wasm sessions keep one buffer per state",
                                lm->g[0]->tensors[lm->g[0]->inputs[l->state[p].input]].name);
     odin_target t;
-    ODIN_TRY(odin_target_wasm32(&t, o->relaxed_simd));
+    ODIN_TRY(odin_target_wasm32(&t, relaxed));
     odin_compile_options co = odin_compile_defaults();
     co.opt_level = o->opt_level;
     co.fuse = o->fuse;
@@ -184,7 +185,7 @@ static odin_status build_module(const odin_lm_entries *lm, const odin_wasm_optio
         free(states);
         LLVMDisposeBuilder(w.b);
     }
-    if (!st) st = odin_wasm_finish_object(w.m, &t, o, obj, obj_size);
+    if (!st) st = odin_wasm_finish_object(w.m, &t, o, relaxed, obj, obj_size);
     if (m1) LLVMDisposeModule(m1);
     if (w.m) LLVMDisposeModule(w.m);
     LLVMContextDispose(w.c);
@@ -206,9 +207,11 @@ static void lm_meta(FILE *f, const odin_lm_entries *lm) {
 
 /* The loader of wasm_js.c for the decode entry, META.lm after its META line, and the
  * session text at the end. */
-static odin_status write_loader(const odin_lm_entries *lm, const char *mjs, const char *wasm,
-                                const char *bin, size_t blob_bytes) {
-    ODIN_TRY(odin_wasm_write_loader(lm->g[0], mjs, wasm, bin, blob_bytes));
+static odin_status write_loader(const odin_lm_entries *lm, const char *mjs,
+                                char *const wasm[2], bool wasm_relaxed, const char *bin,
+                                size_t blob_bytes) {
+    ODIN_TRY(odin_wasm_write_loader(lm->g[0], mjs, wasm[0], wasm[1], wasm_relaxed, bin,
+                                    blob_bytes));
     FILE *f = fopen(mjs, "rb");
     if (!f) return odin_errorf("%s: cannot read: %s", mjs, strerror(errno));
     char *text = NULL;
@@ -262,40 +265,56 @@ static odin_status write_file(const char *path, const void *data, size_t size) {
     return ok ? ODIN_OK : odin_errorf("%s: write failed", path);
 }
 
+/* What odin_wasm_build_lm compiles, for each module it writes. */
+typedef struct lm_build {
+    const odin_lm_entries *lm;
+    const odin_wasm_options *o;
+    const odin_plan *plans;
+    const uint8_t *blob;
+    size_t blob_bytes;
+    int64_t *const *offsets;
+} lm_build;
+
+static odin_status compile_lm(void *ctx, bool relaxed, void **obj, size_t *obj_size) {
+    const lm_build *b = ctx;
+    return build_module(b->lm, b->o, relaxed, b->plans, b->blob, b->blob_bytes, b->offsets,
+                        obj, obj_size);
+}
+
 odin_status odin_wasm_build_lm(const odin_lm_entries *lm, const odin_wasm_options *o,
                                const char *out_path) {
     odin_plan plans[2] = {0};
     int64_t *offsets[2] = {NULL, NULL};
     uint8_t *blob = NULL;
-    size_t blob_bytes = 0, obj_size = 0;
-    void *obj = NULL;
-    char *wasm = with_suffix(out_path, ".wasm"), *mjs = with_suffix(out_path, ".mjs");
-    char *bin = with_suffix(out_path, ".bin"), *objp = with_suffix(out_path, ".wasm.o");
-    odin_status st = wasm && mjs && bin && objp ? ODIN_OK : odin_errorf("out of memory");
+    size_t blob_bytes = 0;
+    char *wasm[2] = {NULL, NULL};
+    char *stem = with_suffix(out_path, ""), *mjs = with_suffix(out_path, ".mjs");
+    char *bin = with_suffix(out_path, ".bin");
+    odin_status st = stem && mjs && bin ? ODIN_OK : odin_errorf("out of memory");
     for (int k = 0; k < 2 && !st; k++)
         st = odin_status_prefix(odin_plan_build(lm->g[k], odin_elem_fusable, o->fuse, &plans[k]),
                                 "the %s program", k ? "prefill" : "decode");
     if (!st) st = odin_lm_weights_blob(lm, plans, &blob, &blob_bytes, offsets);
     if (!st && blob_bytes > 0xffffffffu - (64u << 20))
         st = odin_errorf("the weights (%zu bytes) do not fit a 32-bit wasm memory", blob_bytes);
-    if (!st) st = build_module(lm, o, plans, blob, blob_bytes, offsets, &obj, &obj_size);
-    if (!st) st = write_file(objp, obj, obj_size);
     if (!st) {
-        st = odin_wasm_link(o, objp, wasm);
-        remove(objp);
+        lm_build b = {lm, o, plans, blob, blob_bytes, offsets};
+        st = odin_wasm_build_variants(o, stem, compile_lm, &b, wasm);
     }
     bool side = o->weights == ODIN_WASM_WEIGHTS_SIDE;
     if (!st && side) st = write_file(bin, blob, blob_bytes);
-    if (!st) st = write_loader(lm, mjs, wasm, side ? bin : NULL, blob_bytes);
-    free(obj);
+    if (!st)
+        st = write_loader(lm, mjs, wasm, o->simd == ODIN_WASM_SIMD_RELAXED, side ? bin : NULL,
+                          blob_bytes);
     free(blob);
     free(offsets[0]);
     free(offsets[1]);
     odin_plan_free(&plans[0]);
     odin_plan_free(&plans[1]);
-    free(wasm);
+    free(wasm[0]);
+    free(wasm[1]);
+    free(stem);
     free(mjs);
     free(bin);
-    free(objp);
     return st;
 }

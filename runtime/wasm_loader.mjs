@@ -3,8 +3,13 @@
 //   import {load} from './OUT.mjs';
 //   const m = await load();              // or load(urlOrPath) of the .wasm
 //   const out = m.run({x: Float32Array}); // {name: typed array}; m.inputs, m.outputs
+// A default build has two modules: OUT.wasm (SIMD128) and OUT.relaxed.wasm (relaxed SIMD).
+// load() runs the relaxed one where the engine validates a relaxed-SIMD probe (Chrome 114+,
+// Firefox 120+, Node 22+, Node 20 with --experimental-wasm-relaxed-simd), else the plain
+// one; m.simd says which ('relaxed' or 'plain'), load(where, {simd: 'plain'}) forces one.
 // and as a command like an AOT executable: node OUT.mjs IN.npy... [--out DIR] [--bench N]
-// (--bench N times N runs after a warm-up and prints the JSON line of `odinc run --bench`).
+// [--simd auto|plain|relaxed] (--bench N times N runs after a warm-up and prints the JSON
+// line of `odinc run --bench`, with the module's "simd").
 // The module imports nothing; its exports: memory, odin_run, odin_io, odin_weights,
 // odin_weights_size (codegen/wasm.h).
 
@@ -22,6 +27,35 @@ const NPY_CODES = {
   f4: 'f32', f8: 'f64', f2: 'f16', i1: 'i8', u1: 'u8', i2: 'i16', u2: 'u16', i4: 'i32',
   u4: 'u32', i8: 'i64', u8: 'u64', b1: 'bool',
 };
+
+// (v128, v128, v128) -> v128 computing f32x4.relaxed_madd (fd 85 02): a module that
+// validates only where the engine runs relaxed SIMD.
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 x3) -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b,
+]);
+
+// Whether this engine runs relaxed SIMD.
+export function hasRelaxedSimd() {
+  try { return WebAssembly.validate(RELAXED_PROBE); } catch { return false; }
+}
+
+// The module load() runs: {simd: 'relaxed' | 'plain', file: its name next to META.wasm}.
+// want: 'auto' (relaxed where the engine has it), 'plain' or 'relaxed'.
+export function pickModule(want = 'auto') {
+  if (!['auto', 'plain', 'relaxed'].includes(want))
+    throw new Error(`simd: expected 'auto', 'plain' or 'relaxed', got '${want}'`);
+  const relaxed = want === 'relaxed' || (want === 'auto' && hasRelaxedSimd());
+  if (META.wasmRelaxed) return relaxed ? { simd: 'relaxed', file: META.wasmRelaxed } : { simd: 'plain', file: META.wasm };
+  if (want !== 'auto' && want !== META.simd)
+    throw new Error(`${META.model}: built with --simd ${META.simd} only; there is no ${want} module`);
+  if (META.simd === 'relaxed' && !relaxed)
+    throw new Error(`${META.model}: ${META.wasm} needs relaxed SIMD, which this engine lacks ` +
+      '(Node 20: --experimental-wasm-relaxed-simd; or build with --simd both)');
+  return { simd: META.simd, file: META.wasm };
+}
 
 function numel(shape) { return shape.reduce((a, b) => a * b, 1); }
 
@@ -58,8 +92,9 @@ function toTyped(value, meta) {
 }
 
 class Model {
-  constructor(exports) {
+  constructor(exports, simd) {
     this.exports = exports;
+    this.simd = simd; // 'relaxed' or 'plain': which module runs
     this.inputs = META.inputs;
     this.outputs = META.outputs;
   }
@@ -93,11 +128,15 @@ class Model {
   }
 }
 
-// where: the .wasm (path or URL; default: next to this module). options.weights: the
-// side weights file (default: next to the .wasm); options.wasmBytes / weightsBytes: bytes
-// already at hand.
+// where: the folder's OUT.wasm (path or URL; default: next to this module); the relaxed
+// module is read from the same folder. options.simd: 'auto' (default), 'plain' or
+// 'relaxed' (pickModule). options.weights: the side weights file (default: next to the
+// .wasm). options.wasmBytes: the bytes of the module pickModule(options.simd) names, already
+// at hand; options.weightsBytes: those of the weights.
 export async function load(where, options = {}) {
+  const pick = pickModule(options.simd ?? 'auto');
   if (where === undefined || where === null) where = new URL(META.wasm, import.meta.url);
+  if (pick.file !== META.wasm) where = sibling(where, pick.file);
   const bytes = options.wasmBytes ?? await readBytes(where);
   const { instance } = await WebAssembly.instantiate(bytes, {});
   const ex = instance.exports;
@@ -107,7 +146,7 @@ export async function load(where, options = {}) {
       throw new Error(`${META.weights}: ${w.byteLength} bytes, the module wants ${ex.odin_weights_size()}`);
     new Uint8Array(ex.memory.buffer, ex.odin_weights(), w.byteLength).set(w);
   }
-  return new Model(ex);
+  return new Model(ex, pick.simd);
 }
 
 export const inputs = META.inputs;
@@ -184,23 +223,25 @@ function bench(model, inputs, runs, loadMs) {
   console.log(JSON.stringify({
     model: META.model, engine: 'wasm', threads: 1, compile_ms: 0, load_ms: +loadMs.toFixed(3),
     median_ms: +median(ms).toFixed(4), min_ms: +Math.min(...ms).toFixed(4), iters: runs,
-    peak_rss_mb: +rss.toFixed(1),
+    peak_rss_mb: +rss.toFixed(1), simd: model.simd,
   }));
 }
 
 async function main(argv) {
   if (META.lm && argv.includes('--prompt-ids')) return lmMain(argv);
   const files = [];
-  let outDir = null, benchRuns = 0;
+  let outDir = null, benchRuns = 0, simd = 'auto';
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--help' || argv[i] === '-h') {
-      console.log(`usage: node ${META.model}.mjs ${META.inputs.map((m) => m.name + '.npy').join(' ')} [--out DIR] [--bench N]`);
+      console.log(`usage: node ${META.model}.mjs ${META.inputs.map((m) => m.name + '.npy').join(' ')} [--out DIR] [--bench N] [--simd auto|plain|relaxed]`);
       return;
     }
     if (argv[i] === '--bench') {
       const v = argv[++i];
       if (!/^[1-9][0-9]{0,6}$/.test(v ?? '')) throw new Error('--bench expects a positive count');
       benchRuns = Number(v);
+    } else if (argv[i] === '--simd') {
+      simd = argv[++i] ?? '';
     } else if (argv[i] === '--out') {
       if (i + 1 >= argv.length) throw new Error('--out needs a folder');
       outDir = argv[++i];
@@ -224,7 +265,7 @@ async function main(argv) {
     inputs[m.name] = a.data;
   });
   const t0 = globalThis.performance.now();
-  const model = await load();
+  const model = await load(undefined, { simd });
   const loadMs = globalThis.performance.now() - t0;
   const out = model.run(inputs);
   const used = [];

@@ -10,7 +10,8 @@
 // A prompt goes in chunks of META.lm.prefill tokens through the prefill entry, the rest
 // one token at a time. The state lives in the module, so a module has one live session:
 // session() resets it. Views stay valid until the next call. As a command:
-//   node OUT.mjs --prompt-ids 1,2,3 [--max-tokens N]   (greedy; ids, then a JSON line)
+//   node OUT.mjs --prompt-ids 1,2,3 [--max-tokens N] [--simd auto|plain|relaxed]
+//   (greedy; ids, then a JSON line with the module's "simd")
 
 function openSession(model) {
   const lm = META.lm;
@@ -82,14 +83,15 @@ function argmax(logits) {
 }
 
 async function lmMain(argv) {
-  let ids = null, maxTokens = 16;
+  let ids = null, maxTokens = 16, simd = 'auto';
   for (let i = 0; i < argv.length; i += 2) {
     const v = argv[i + 1];
     if (argv[i] === '--prompt-ids' && /^\d+(,\d+)*$/.test(v ?? '')) ids = v.split(',').map(Number);
     else if (argv[i] === '--max-tokens' && /^\d{1,7}$/.test(v ?? '')) maxTokens = Number(v);
-    else throw new Error(`bad argument '${argv[i]}'${v === undefined ? '' : ` '${v}'`} (--prompt-ids 1,2,3 [--max-tokens N])`);
+    else if (argv[i] === '--simd' && v !== undefined) simd = v;
+    else throw new Error(`bad argument '${argv[i]}'${v === undefined ? '' : ` '${v}'`} (--prompt-ids 1,2,3 [--max-tokens N] [--simd auto|plain|relaxed])`);
   }
-  const model = await load();
+  const model = await load(undefined, { simd });
   const s = model.session();
   const now = () => globalThis.performance.now();
   let t0 = now();
@@ -110,7 +112,7 @@ async function lmMain(argv) {
   }
   process.stdout.write('\n');
   console.log(JSON.stringify({
-    model: META.model, engine: 'wasm', threads: 1, prompt_tokens: ids.length,
+    model: META.model, engine: 'wasm', simd: model.simd, threads: 1, prompt_tokens: ids.length,
     generated_tokens: out.length, prefill_ms: +prefillMs.toFixed(3),
     prefill_tok_s: prefillMs > 0 ? +(ids.length / (prefillMs / 1e3)).toFixed(3) : 0,
     decode_ms: +decodeMs.toFixed(3), decode_steps: steps,

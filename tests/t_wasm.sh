@@ -3,7 +3,8 @@
 # ONNX CNN (Conv, Relu, MaxPool, Flatten, Gemm) and ONNX backend Conv/Gemm node tests
 # compiled to wasm, run by Node (`node OUT.mjs IN.npy... --out DIR`) and compared with
 # numpy against `odinc run --engine ref` (and the backend tests' own expected outputs);
-# side weights, relaxed SIMD, aliased and non-float outputs, graph inputs that are also
+# side weights, relaxed SIMD (the default plain + relaxed pair, the loader's choice between
+# them with and without the engine's relaxed SIMD, --simd plain|relaxed), aliased and non-float outputs, graph inputs that are also
 # initializers (not inputs of the module), odinc compile --target wasm32, the CLI's
 # --bench, the JS API, the module's imports (none) and exports, error
 # cases, and a run in headless Chromium (Debian's chromium driven by npm playwright-core,
@@ -128,9 +129,15 @@ wasm_model() {
     run "$name: odinc wasm" "$ODINC" wasm "$model" -o "$tmp/$name.wasm" "$@"
 }
 
-# check_imports NAME [NODE_FLAG]: the module imports nothing and exports what the loader uses
+# check_imports NAME [NODE_FLAG]: the module NAME.wasm (and NAME.relaxed.wasm when it is
+# there and the engine runs it) imports nothing and exports what the loader uses
 check_imports() {
-    run "$1: no imports, expected exports" node $2 -e '
+    check_imports_of "$1" "$1.wasm" "$2"
+    [ -f "$tmp/$1.relaxed.wasm" ] &&
+        check_imports_of "$1 relaxed" "$1.relaxed.wasm" "$relaxed_flag"
+}
+check_imports_of() {
+    run "$1: no imports, expected exports" node $3 -e '
 const fs = require("fs");
 const m = new WebAssembly.Module(fs.readFileSync(process.argv[1]));
 const imports = WebAssembly.Module.imports(m);
@@ -138,8 +145,13 @@ if (imports.length) { console.log("imports:", JSON.stringify(imports)); process.
 const ex = WebAssembly.Module.exports(m).map((e) => e.name).sort().join(",");
 console.log("exports:", ex);
 if (ex !== "memory,odin_io,odin_run,odin_weights,odin_weights_size") process.exit(1);
-' "$tmp/$1.wasm"
+' "$tmp/$2"
 }
+
+# Node 20 runs relaxed SIMD behind a flag; Chrome 114+ and Node 22+ have it on.
+relaxed_flag=""
+node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1 && relaxed_flag=--experimental-wasm-relaxed-simd
+
 
 # ---- mlp ----
 wasm_model mlp "$tmp/mlp.odin"
@@ -183,22 +195,64 @@ same "compile --target wasm32: wasm = ref" "$tmp/gpt2c_wasm" "$tmp/gpt2_ref"
 expect_fail "compile --target wasm32 --emit shared is refused" "emit shared is not available" \
     "$ODINC" compile "$tmp/gpt2.odin" --target wasm32 --emit shared -o "$tmp/gpt2c.wasm"
 
-# ---- relaxed SIMD (Node 20 needs the flag; Chrome 114+ and Node 22+ do not) ----
-relaxed_flag=""
-node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1 && relaxed_flag=--experimental-wasm-relaxed-simd
+# ---- relaxed SIMD ----
+# --relaxed-simd (= --simd relaxed): OUT.wasm alone, with relaxed SIMD
 wasm_model gpt2relaxed "$tmp/gpt2.odin" --relaxed-simd
 check_imports gpt2relaxed "$relaxed_flag"
+run "--relaxed-simd writes one module" test ! -e "$tmp/gpt2relaxed.relaxed.wasm"
 # f32x4.relaxed_madd is fd 85 02 (llvm-objdump-19 does not decode it): the GEMM's vector
-# fmuladd uses it
+# fmuladd uses it, in the --relaxed-simd module and the default build's relaxed twin
 run "gpt2 relaxed: uses f32x4.relaxed_madd" $PY -c '
 import sys
 n = [open(f, "rb").read().count(b"\xfd\x85\x02") for f in sys.argv[1:]]
-print("fd 85 02 in relaxed, plain:", n)
-assert n[0] >= n[1] + 8
-' "$tmp/gpt2relaxed.wasm" "$tmp/gpt2.wasm"
+print("fd 85 02 in --relaxed-simd, default relaxed, default plain:", n)
+assert n[0] >= n[2] + 8 and n[1] >= n[2] + 8
+' "$tmp/gpt2relaxed.wasm" "$tmp/gpt2.relaxed.wasm" "$tmp/gpt2.wasm"
 run "gpt2 relaxed: node run" node $relaxed_flag "$tmp/gpt2relaxed.mjs" \
     "$tmp/gpt2_tokens.npy" --out "$tmp/gpt2relaxed_wasm"
 same "gpt2 relaxed: wasm = ref" "$tmp/gpt2relaxed_wasm" "$tmp/gpt2_ref"
+
+# The default build's loader picks the relaxed module where the engine runs relaxed SIMD:
+# whether plain Node does is judged by compiling the --relaxed-simd module itself.
+if node -e 'new WebAssembly.Module(require("fs").readFileSync(process.argv[1]))' \
+    "$tmp/gpt2relaxed.wasm" >/dev/null 2>&1; then node_simd=relaxed; else node_simd=plain; fi
+# simd_of LOG: the "simd" of the --bench JSON line in LOG
+simd_of() { sed -n 's/.*"simd":"\([a-z]*\)".*/\1/p' "$1" | tail -n 1; }
+# picks NAME WANT NODE_ARGS...: node ARGS --bench 2 reports "simd":"WANT"
+picks() {
+    name=$1 want=$2
+    shift 2
+    node "$@" --bench 2 >"$tmp/log" 2>&1
+    got=$(simd_of "$tmp/log")
+    if [ "$got" = "$want" ]; then ok "$name: picks $want"; else bad "$name: picked '$got', expected $want"; fi
+}
+picks "gpt2 default, node without flags" $node_simd "$tmp/gpt2.mjs" "$tmp/gpt2_tokens.npy"
+if [ -n "$relaxed_flag" ]; then
+    picks "gpt2 default, node $relaxed_flag" relaxed $relaxed_flag "$tmp/gpt2.mjs" "$tmp/gpt2_tokens.npy"
+    run "gpt2 default, relaxed module: node run" node $relaxed_flag "$tmp/gpt2.mjs" \
+        "$tmp/gpt2_tokens.npy" --out "$tmp/gpt2dr_wasm"
+    same "gpt2 default, relaxed module: wasm = ref" "$tmp/gpt2dr_wasm" "$tmp/gpt2_ref"
+    picks "gpt2 default, --simd plain forces plain" plain $relaxed_flag "$tmp/gpt2.mjs" \
+        "$tmp/gpt2_tokens.npy" --simd plain
+    run "gpt2 default, forced plain module: node run" node $relaxed_flag "$tmp/gpt2.mjs" \
+        "$tmp/gpt2_tokens.npy" --simd plain --out "$tmp/gpt2dp_wasm"
+    same "gpt2 default, forced plain module: wasm = ref" "$tmp/gpt2dp_wasm" "$tmp/gpt2_ref"
+fi
+if [ $node_simd = plain ]; then
+    expect_fail "--relaxed-simd module without relaxed SIMD: a clear error" \
+        'needs relaxed SIMD, which this engine lacks' node "$tmp/gpt2relaxed.mjs" "$tmp/gpt2_tokens.npy"
+fi
+# --simd plain: OUT.wasm alone; the loader runs it even where relaxed SIMD is on
+wasm_model gpt2plain "$tmp/gpt2.odin" --simd plain
+run "--simd plain writes one module, without relaxed_madd" $PY -c '
+import os, sys
+assert not os.path.exists(sys.argv[1] + ".relaxed.wasm")
+assert open(sys.argv[1] + ".wasm", "rb").read().count(b"\xfd\x85\x02") < 8
+' "$tmp/gpt2plain"
+picks "gpt2 --simd plain, node $relaxed_flag" plain $relaxed_flag "$tmp/gpt2plain.mjs" "$tmp/gpt2_tokens.npy"
+expect_fail "bad --simd" "both, plain or relaxed" "$ODINC" wasm "$tmp/mlp.odin" -o "$tmp/x.wasm" --simd fast
+expect_fail "loader: bad --simd" "expected 'auto', 'plain' or 'relaxed'" \
+    node "$tmp/gpt2.mjs" "$tmp/gpt2_tokens.npy" --simd fast
 
 # ---- ONNX CNN: Conv + Relu + MaxPool + Flatten + Gemm ----
 wasm_model cnn "$tmp/cnn.onnx"
@@ -295,7 +349,7 @@ same "initializer inputs: wasm = numpy with the initializers" "$tmp/initin_wasm"
 
 # ---- --bench N: the JSON line of `odinc run --bench` ----
 run "CLI --bench prints the JSON line" sh -c "node '$tmp/mlp.mjs' '$tmp/mlp_x.npy' --bench 4 | tail -n 1 |
-    grep -E '^\{\"model\":\"mlp\",\"engine\":\"wasm\",\"threads\":1,\"compile_ms\":0,\"load_ms\":[0-9.]+,\"median_ms\":[0-9.]+,\"min_ms\":[0-9.]+,\"iters\":4,\"peak_rss_mb\":[0-9.]+\}$'"
+    grep -E '^\{\"model\":\"mlp\",\"engine\":\"wasm\",\"threads\":1,\"compile_ms\":0,\"load_ms\":[0-9.]+,\"median_ms\":[0-9.]+,\"min_ms\":[0-9.]+,\"iters\":4,\"peak_rss_mb\":[0-9.]+,\"simd\":\"(plain|relaxed)\"\}$'"
 expect_fail "CLI --bench 0 is refused" 'bench expects a positive count' \
     node "$tmp/mlp.mjs" "$tmp/mlp_x.npy" --bench 0
 
@@ -356,6 +410,9 @@ else
         rm -rf "$tmp/${m}_browser"
         run "browser: $m in chromium" node tests/wasm_browser.mjs "$BUILD" "$tmp" "$m" \
             "$tmp/${m}_browser" "$input"
+        # Chromium 114+ runs relaxed SIMD without flags: the loader must have picked it
+        if grep -q '^simd: relaxed$' "$tmp/log"; then ok "browser: $m runs the relaxed module"
+        else bad "browser: $m did not pick the relaxed module"; fi
         same "browser: $m = ref" "$tmp/${m}_browser" "$tmp/$ref"
     done
 fi

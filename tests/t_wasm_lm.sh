@@ -7,7 +7,9 @@
 # --prompt-ids CLI, and the demo page tools/demo_web/index.html in headless Chromium
 # (Debian's chromium driven by npm playwright-core under BUILD/node_modules; no browser is
 # ever downloaded) — against the reference interpreter (`odinc generate --engine ref
-# --logits-out`): same ids, logits within 1e-4. Also session errors (bad token, reset).
+# --logits-out`): same ids, logits within 1e-4. The wasm build has a plain and a relaxed-SIMD
+# module: the session runs on each (Node with and without relaxed SIMD), and the page must
+# pick the relaxed one. Also session errors (bad token, reset).
 # Prints the sizes and decode tokens/s (JIT, AOT, wasm) as info lines.
 B=${1:-${BUILD:-build}}
 ODINC="$B/odinc"
@@ -118,9 +120,10 @@ EOF2
 cat >"$tmp/session.mjs" <<'EOF2'
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
-const [mjs, out, ids, max] = process.argv.slice(2);
+const [mjs, out, ids, max, simd] = process.argv.slice(2);
 const { load } = await import(pathToFileURL(mjs).href);
-const m = await load();
+const m = await load(undefined, { simd });
+if (m.simd !== simd) throw new Error(`asked for the ${simd} module, runs ${m.simd}`);
 const s = m.session();
 const prompt = new Int32Array(ids.split(',').map(Number));
 let logits = s.prefill(prompt);
@@ -151,6 +154,10 @@ EOF2
 "$ODINC" build-model gpt2 --set kv=1 --set n_layer=2 --set n_embd=64 --set n_head=4 \
     --set vocab=256 --set n_ctx=128 --set seed=3 -o "$tmp/gpt2.odin" >/dev/null ||
     { echo "0 passed, 1 failed"; exit 1; }
+
+# Node 20 runs relaxed SIMD behind a flag; Node 22+ has it on.
+relaxed_flag=""
+node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1 && relaxed_flag=--experimental-wasm-relaxed-simd
 
 have_browser=0
 if [ ! -x /usr/bin/chromium ]; then
@@ -196,15 +203,19 @@ for m in rwkv gpt2; do
 
     # ---- wasm: Node session, CLI, browser page ----
     run "$m: odinc wasm" "$ODINC" wasm "$tmp/$m.odin" -o "$tmp/${m}w.wasm" --chunk $CHUNK
-    if node -e '
+    for w in ${m}w.wasm ${m}w.relaxed.wasm; do
+        if node $relaxed_flag -e '
 const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1]));
 const ex = WebAssembly.Module.exports(m).map((e) => e.name);
 const need = ["odin_run", "odin_io", "odin_run_prefill", "odin_io_prefill", "memory"];
 process.exit(WebAssembly.Module.imports(m).length === 0 && need.every((n) => ex.includes(n)) ? 0 : 1);
-' "$tmp/${m}w.wasm"; then ok "$m: module imports nothing, exports both entries"
-    else bad "$m: module imports or exports"; fi
-    run "$m: wasm session in Node (errors, reset)" sh -c "node '$tmp/session.mjs' '$tmp/${m}w.mjs' '$tmp/$m.wasm.f32' $IDS $N >'$tmp/$m.wasm.ids'"
-    same "wasm session = ref (ids, logits)" "$tmp/$m.wasm.ids" "$tmp/$m.wasm.f32"
+' "$tmp/$w"; then ok "$w: module imports nothing, exports both entries"
+        else bad "$w: module imports or exports"; fi
+    done
+    for simd in plain relaxed; do
+        run "$m: wasm session in Node, $simd module (errors, reset)" sh -c "node $relaxed_flag '$tmp/session.mjs' '$tmp/${m}w.mjs' '$tmp/$m.wasm.f32' $IDS $N $simd >'$tmp/$m.wasm.ids'"
+        same "wasm session ($simd) = ref (ids, logits)" "$tmp/$m.wasm.ids" "$tmp/$m.wasm.f32"
+    done
     run "$m: node OUT.mjs --prompt-ids" sh -c "node '$tmp/${m}w.mjs' --prompt-ids $IDS --max-tokens $N >'$tmp/$m.node.out'"
     same "node --prompt-ids = ref (ids)" "$tmp/$m.node.out"
     node "$tmp/${m}w.mjs" --prompt-ids $IDS --max-tokens 64 >"$tmp/$m.node.bench" 2>&1
@@ -213,13 +224,18 @@ process.exit(WebAssembly.Module.imports(m).length === 0 && need.every((n) => ex.
         $PY -c 'import json,sys; print(" ".join(map(str, json.load(open(sys.argv[1]))["ids"])))' \
             "$tmp/$m.page" >"$tmp/$m.page.ids" 2>/dev/null
         same "demo page = ref (ids)" "$tmp/$m.page.ids"
+        if grep -q '"simd":"relaxed"' "$tmp/$m.page"; then ok "$m: the page runs the relaxed module"
+        else bad "$m: the page did not pick the relaxed module"; fi
     fi
 
+    node $relaxed_flag "$tmp/${m}w.mjs" --prompt-ids $IDS --max-tokens 64 >"$tmp/$m.noder.bench" 2>&1
     wasm_size=$(wc -c <"$tmp/${m}w.wasm")
+    relaxed_size=$(wc -c <"$tmp/${m}w.relaxed.wasm")
     exe_size=$(wc -c <"$tmp/$m.exe")
-    echo "info $m: .wasm $wasm_size bytes, exe $exe_size bytes; decode tok/s (64 tokens, 1 thread):" \
-        "jit $(json_field "$tmp/$m.jit" decode_tok_s), aot $(json_field "$tmp/$m.exe.bench" decode_tok_s)," \
-        "wasm $(json_field "$tmp/$m.node.bench" decode_tok_s)"
+    echo "info $m: .wasm $wasm_size bytes, .relaxed.wasm $relaxed_size bytes, exe $exe_size bytes;" \
+        "decode tok/s (64 tokens, 1 thread): jit $(json_field "$tmp/$m.jit" decode_tok_s)," \
+        "aot $(json_field "$tmp/$m.exe.bench" decode_tok_s), wasm $(json_field "$tmp/$m.node.bench" decode_tok_s)" \
+        "(relaxed $(json_field "$tmp/$m.noder.bench" decode_tok_s))"
 done
 
 # ---- errors ----

@@ -3,7 +3,7 @@
 // serves DIR (MODEL.mjs, MODEL.wasm, [MODEL.bin], the inputs) from a local http server
 // on 127.0.0.1 (random port), opens a page that imports MODEL.mjs, fetches the .npy
 // inputs, runs the model and hands the outputs back as .npy bytes, written to
-// OUTDIR/<output>.npy. Chromium is Debian's /usr/bin/chromium, driven by npm
+// OUTDIR/<output>.npy, and prints "simd: relaxed|plain" (the module the loader picked). Chromium is Debian's /usr/bin/chromium, driven by npm
 // playwright-core (installed under NODE_MODULES_PARENT; it never downloads a browser).
 import fs from 'node:fs';
 import http from 'node:http';
@@ -40,7 +40,7 @@ try {
     for (const b of bytes) s += String.fromCharCode(b);
     result[o.name] = btoa(s);
   }
-  window.odinResult = { ok: true, outputs: result };
+  window.odinResult = { ok: true, outputs: result, simd: m.simd };
 } catch (e) {
   window.odinResult = { ok: false, error: String(e && e.stack || e) };
 }
@@ -92,6 +92,7 @@ try {
       fs.writeFileSync(path.join(outDir, `${file}.npy`), Buffer.from(b64, 'base64'));
       console.log(`${name}: written`);
     }
+    console.log(`simd: ${result.simd}`);
     rc = 0;
   }
 } catch (e) {

@@ -18,8 +18,11 @@
 # Env: BENCH_REPS (3) processes per engine, model and thread count (BENCH_WASM_REPS (3) for
 # wasm and ortweb); BENCH_THREADS ("1 2"); BENCH_MODELS (comma list, default all);
 # BENCH_ENGINES ("odin aot ort wasm ortweb"); BENCH_ENGINE (jit): the engine of `odinc run`;
-# BENCH_RELAXED (0): 1 compiles the wasm modules with --relaxed-simd (and runs Node with
-# --experimental-wasm-relaxed-simd where it needs it); BENCH_TARGET_MS (300): timed work
+# BENCH_SIMD (both): `odinc wasm --simd`: both builds the plain and the relaxed-SIMD module
+# and the loader picks (relaxed, as in current browsers), plain forces SIMD128, relaxed
+# builds the relaxed module alone (BENCH_RELAXED=1 is the same). Unless plain, Node runs
+# with --experimental-wasm-relaxed-simd where it needs it (Node 20), for onnxruntime-web
+# too, so both engines run under the same flags; BENCH_TARGET_MS (300): timed work
 # per process, from which N is chosen; BENCH_TIMEOUT (300) seconds per process;
 # BENCH_ORT_VERSION (1.30.0).
 #
@@ -34,18 +37,19 @@ PY=/usr/bin/python3
 REPS=${BENCH_REPS:-3}
 WASM_REPS=${BENCH_WASM_REPS:-3}
 ENGINES=${BENCH_ENGINES:-"odin aot ort wasm ortweb"}
-RELAXED=${BENCH_RELAXED:-0}
+SIMD=${BENCH_SIMD:-both}
+[ "${BENCH_RELAXED:-0}" = 1 ] && SIMD=relaxed
 THREADS=${BENCH_THREADS:-"1 2"}
 ENGINE=${BENCH_ENGINE:-jit}
 TARGET_MS=${BENCH_TARGET_MS:-300}
 ORT_VERSION=${BENCH_ORT_VERSION:-1.30.0}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 CACHE="$OUT/jit-cache"
-WASM_FLAGS="" NODE_FLAGS=""
-if [ "$RELAXED" = 1 ]; then
-    WASM_FLAGS=--relaxed-simd
-    # Node 20 runs relaxed SIMD behind a flag; Node 22+ has it on and may not know the flag.
-    node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1 && NODE_FLAGS=--experimental-wasm-relaxed-simd
+case $SIMD in both | plain | relaxed) ;; *) echo "bench: BENCH_SIMD=$SIMD: expected both, plain or relaxed" >&2; exit 1 ;; esac
+WASM_FLAGS="--simd $SIMD" NODE_FLAGS=""
+# Node 20 runs relaxed SIMD behind a flag; Node 22+ has it on and may not know the flag.
+if [ "$SIMD" != plain ] && node --experimental-wasm-relaxed-simd -e 0 >/dev/null 2>&1; then
+    NODE_FLAGS=--experimental-wasm-relaxed-simd
 fi
 LOGS="$OUT/logs"
 RAW="$OUT/raw.jsonl"
@@ -143,7 +147,7 @@ run_engine() {
     wasm) timeout "$TIMEOUT" node $NODE_FLAGS "$OUT/wasm/$name.mjs" --bench "$3" $7 $6 ;;
     ort) timeout "$TIMEOUT" node tools/bench_ort.mjs "$2" --threads "$4" --iters "$3" --warmup 2 \
              --ort-dir "$OUT" $5 $7 ;;
-    ortweb) timeout "$TIMEOUT" node tools/bench_ort.mjs "$2" --web --threads 1 --iters "$3" \
+    ortweb) timeout "$TIMEOUT" node $NODE_FLAGS tools/bench_ort.mjs "$2" --web --threads 1 --iters "$3" \
                 --warmup 2 --ort-dir "$OUT" $5 $7 ;;
     esac
 }
@@ -155,7 +159,7 @@ build_engine() {
     case $1 in
     aot) rm -f "$OUT/aot/$2"
          timeout "$TIMEOUT" "$ODINC" compile "$3" -o "$OUT/aot/$2" >"$log" 2>&1 ;;
-    wasm) rm -f "$OUT/wasm/$2.wasm" "$OUT/wasm/$2.mjs"
+    wasm) rm -f "$OUT/wasm/$2.wasm" "$OUT/wasm/$2.relaxed.wasm" "$OUT/wasm/$2.mjs"
           # shellcheck disable=SC2086
           timeout "$TIMEOUT" "$ODINC" wasm "$3" -o "$OUT/wasm/$2.wasm" $WASM_FLAGS >"$log" 2>&1 ;;
     *) return 0 ;;

@@ -116,6 +116,10 @@ def summarize(rows, manifest, peak, out):
                     vals = [g[extra] for g in good if isinstance(g.get(extra), (int, float))]
                     if vals:
                         e[extra] = statistics.median(vals)
+                # the wasm loader's choice: the plain SIMD128 or the relaxed-SIMD module
+                simd = sorted({g["simd"] for g in good if isinstance(g.get("simd"), str)})
+                if simd:
+                    e["simd"] = ",".join(simd)
                 # A cold compile (cache miss) and loading from the compile cache differ by
                 # orders of magnitude: keep them apart.
                 cold = [g["compile_ms"] for g in good if "compile_ms" in g
@@ -279,6 +283,10 @@ def main():
         "results": results,
     }
     text = table(results)
+    simd = sorted({r["wasm"]["simd"] for r in results if r["wasm"].get("simd")})
+    if simd:
+        doc["wasm_simd"] = ",".join(simd)
+        text += "\nODIN-WASM ran the %s SIMD module (the loader's pick)" % doc["wasm_simd"]
     print(text)
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(doc, f, indent=1)

@@ -18,17 +18,22 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: odinc wasm MODEL -o OUT.wasm [--weights embed|side] [--relaxed-simd]\n"
+            "usage: odinc wasm MODEL -o OUT.wasm [--weights embed|side]\n"
+            "                  [--simd both|plain|relaxed] [--relaxed-simd]\n"
             "                  [--shape NAME=d0,d1,... ...] [--chunk P] [-O0|-O1|-O2|-O3]\n\n"
-            "Compiles MODEL (.onnx or .odin) for wasm32 (SIMD128) and writes OUT.wasm and\n"
-            "OUT.mjs, an ES module for Node 20 and browsers:\n"
+            "Compiles MODEL (.onnx or .odin) for wasm32 and writes OUT.wasm (SIMD128),\n"
+            "OUT.relaxed.wasm (relaxed SIMD: fused multiply-add) and OUT.mjs, an ES module\n"
+            "for Node 20 and browsers that runs the relaxed module where the engine has\n"
+            "relaxed SIMD (Chrome 114+, Firefox 120+, Node 22+; Node 20 with\n"
+            "--experimental-wasm-relaxed-simd), else the plain one (m.simd says which):\n"
             "    import {load} from './OUT.mjs';\n"
             "    const m = await load();  const out = m.run({x: new Float32Array(...)});\n"
             "or as a command: node OUT.mjs IN.npy... [--out DIR] (inputs in graph order;\n"
             "writes DIR/<output>.npy). The module imports nothing.\n"
             "--weights embed (default) puts the weights in the module; side writes them to\n"
-            "OUT.bin, which the loader fetches. --relaxed-simd enables relaxed SIMD (Chrome\n"
-            "114+, Node 22+). --shape binds the shape of input NAME, or a symbolic dimension\n"
+            "OUT.bin, which the loader fetches. --simd plain writes OUT.wasm alone;\n"
+            "--simd relaxed (or --relaxed-simd) writes OUT.wasm with relaxed SIMD alone,\n"
+            "which engines without relaxed SIMD cannot run. --shape binds the shape of input NAME, or a symbolic dimension\n"
             "NAME (--shape batch=1): every shape must be static. Every op must have a\n"
             "compiled kernel (there is no reference-eval fallback in wasm).\n"
             "A language model (docs/language-models.md, symbolic seq) gets a decode entry\n"
@@ -142,7 +147,13 @@ int odin_cmd_wasm(int argc, char **argv) {
             return 0;
         }
         if (!strcmp(argv[i], "--relaxed-simd")) {
-            wo.relaxed_simd = true;
+            wo.simd = ODIN_WASM_SIMD_RELAXED;
+        } else if (odin_cli_opt(argc, argv, &i, "--simd", &val, &missing)) {
+            if (missing || (strcmp(val, "both") && strcmp(val, "plain") && strcmp(val, "relaxed")))
+                return odin_cli_usage("wasm", "--simd takes both, plain or relaxed");
+            wo.simd = !strcmp(val, "plain")     ? ODIN_WASM_SIMD_PLAIN
+                      : !strcmp(val, "relaxed") ? ODIN_WASM_SIMD_RELAXED
+                                                : ODIN_WASM_SIMD_BOTH;
         } else if (odin_cli_opt(argc, argv, &i, "-o", &val, &missing)) {
             if (missing) return odin_cli_usage("wasm", "-o needs a file name");
             out = val;
@@ -195,6 +206,10 @@ int odin_cmd_wasm(int argc, char **argv) {
         char path[4096];
         snprintf(path, sizeof path, "%.*s.wasm", stem, out);
         printf("wrote %s (%lld bytes)", path, file_size(path));
+        if (wo.simd == ODIN_WASM_SIMD_BOTH) {
+            snprintf(path, sizeof path, "%.*s.relaxed.wasm", stem, out);
+            printf(", %s (%lld bytes)", path, file_size(path));
+        }
         snprintf(path, sizeof path, "%.*s.mjs", stem, out);
         printf(", %s", path);
         if (wo.weights == ODIN_WASM_WEIGHTS_SIDE) {
