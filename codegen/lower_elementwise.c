@@ -338,6 +338,7 @@ typedef struct group_emit {
     int n_nodes;
     int rank;
     int64_t dims[ODIN_MAX_RANK];
+    int par_dim;                     /* the dim a parallel range splits (all before are 1) */
     int n_mem;                       /* tensors read from memory */
     int mem_tensor[128];
     int64_t mem_stride[128][ODIN_MAX_RANK];
@@ -399,6 +400,8 @@ static odin_status emit_point(odin_lower_ctx *c, group_emit *e, LLVMValueRef *of
 static odin_status emit_dims(odin_lower_ctx *c, group_emit *e, int d, LLVMValueRef *off,
                              LLVMValueRef oi, LLVMValueRef lo, LLVMValueRef hi) {
     if (d == e->rank) return emit_point(c, e, off, oi);
+    /* unit dims ahead of the split dim: index 0, offsets unchanged, the range passes on */
+    if (d < e->par_dim) return emit_dims(c, e, d + 1, off, oi, lo, hi);
     odin_loop l;
     LLVMValueRef i = odin_loop_begin(c, &l, lo ? lo : odin_i64(c, 0),
                                      hi ? hi : odin_i64(c, e->dims[d]), 1, "i");
@@ -461,11 +464,14 @@ odin_status odin_emit_elementwise_group(odin_lower_ctx *c, const int *nodes, int
     int64_t total = 1;
     for (int d = 0; d < e->rank; d++) total *= e->dims[d];
     odin_status st;
-    /* Large loops run in parallel over the outermost dim. */
-    if (e->rank > 0 && e->dims[0] > 1 && total >= (1 << 16)) {
-        int64_t per_row = total / e->dims[0];
+    /* Large loops run in parallel over the outermost dim that is not 1 (a transformer's
+     * [1, tokens, features] activations split by tokens, the rows a GEMM before them
+     * split the same way, so each thread mostly reads what it wrote). */
+    while (e->par_dim < e->rank - 1 && e->dims[e->par_dim] == 1) e->par_dim++;
+    if (e->rank > 0 && e->dims[e->par_dim] > 1 && total >= (1 << 16)) {
+        int64_t per_row = total / e->dims[e->par_dim];
         int64_t grain = (1 << 14) / (per_row ? per_row : 1);
-        st = odin_parallel_range(c, e->dims[0], grain > 0 ? grain : 1, range_body, e);
+        st = odin_parallel_range(c, e->dims[e->par_dim], grain > 0 ? grain : 1, range_body, e);
     } else {
         bind_mem(c, e);
         LLVMValueRef off[128];

@@ -2,6 +2,7 @@
  * through the JIT (fused elementwise loops, kernels, eval fallbacks) and must match
  * odin_interpret within fp32 tolerance. */
 #include "../models/models.h"
+#include "../runtime/threads.h"
 #include "codegen_check.h"
 
 static void test_mlp(void) {
@@ -49,8 +50,30 @@ static void test_elementwise_chain(void) {
     }
 }
 
+/* A fused group big enough to run on the thread pool, whose leading dims are 1 (so the
+ * range splits a later dim) and whose split dim does not divide into equal chunks. */
+static void test_elementwise_parallel(void) {
+    static const int64_t shapes[][4] = {{1, 1, 203, 331}, {1, 97, 1, 701}, {257, 263, 1, 1}};
+    for (int sh = 0; sh < 3; sh++)
+        for (int threads = 1; threads <= 3; threads++) {
+            odin_rt_set_threads(threads);
+            odin_graph *g = odin_graph_new("par");
+            int64_t bd[1] = {shapes[sh][3]};
+            int x = odin_input(g, "x", ODIN_F32, 4, shapes[sh]);
+            int b = odin_input(g, "b", ODIN_F32, 1, bd);
+            odin_attr approx = ODIN_ATTR_S("approximate", "tanh");
+            int y = odin_build(g, "Gelu", &x, 1, &approx, 1, 1, NULL);
+            odin_output(g, odin_add(g, odin_mul(g, y, b), x), "y");
+            check_opts o = check_defaults();
+            o.tol = 2e-6;
+            CHECK_GRAPH(g, o, "shape %d, %d threads", sh, threads);
+        }
+    odin_rt_set_threads(0);
+}
+
 int main(void) {
     RUN(test_elementwise_chain);
+    RUN(test_elementwise_parallel);
     RUN(test_mlp);
     RUN(test_gpt2);
     TEST_DONE();
