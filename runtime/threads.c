@@ -146,6 +146,14 @@ void odin_rt_parallel_for(odin_range_fn fn, void *ctx, int64_t n, int64_t grain)
     int64_t chunk = (n + want - 1) / want;
     int64_t n_chunks = (n + chunk - 1) / chunk;
     uint32_t gen = atomic_load(&pool.generation) + 1;
+    if (gen == 0) gen = 1; /* generation 0 marks "no job" in the claim word */
+    /* Close the previous job's claim word before its fields change: a worker still in
+     * run_chunks for that job may have read some new fields and an old, exhausted claim
+     * (index < the new n_chunks), and would run a chunk that is no job's and count it in
+     * the new job's `done`. A claim is only taken by a CAS on a word of the worker's own
+     * generation, so once this store lands no stale worker can take one, and a worker
+     * whose CAS did land read its fields before it (all of them the old job's). */
+    atomic_store(&pool.claim, 0);
     atomic_store(&pool.fn, fn);
     atomic_store(&pool.ctx, ctx);
     atomic_store(&pool.n, n);
