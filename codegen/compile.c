@@ -21,6 +21,7 @@ odin_compile_options odin_compile_defaults(void) {
 const odin_lowering *odin_lowering_find(const odin_node *n) {
     const odin_lowering *tables[] = {odin_lowerings_elementwise, odin_lowerings_kernels,
                                      odin_lowerings_matmul, odin_lowerings_conv,
+                                     odin_lowerings_winograd,
                                      odin_lowerings_pool, odin_lowerings_movement,
                                      odin_lowerings_reduce, odin_lowerings_norm,
                                      odin_lowerings_lm, odin_lowerings_misc, odin_lowerings_misc_elem,

@@ -88,6 +88,7 @@ extern const odin_lowering odin_lowerings_elementwise[];
 extern const odin_lowering odin_lowerings_kernels[];
 extern const odin_lowering odin_lowerings_matmul[];
 extern const odin_lowering odin_lowerings_conv[];
+extern const odin_lowering odin_lowerings_winograd[];
 extern const odin_lowering odin_lowerings_pool[];
 extern const odin_lowering odin_lowerings_movement[];
 extern const odin_lowering odin_lowerings_reduce[];

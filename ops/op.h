@@ -103,6 +103,7 @@ const char *odin_shape_str(const odin_value *v, char *buf, size_t size);
     X(signal)                                                                             \
     X(misc2)                                                                              \
     X(odin)                                                                               \
+    X(winograd)                                                                           \
     X(lm)
 #define ODIN_DECLARE_FAMILY(f) extern const odin_op_def *const odin_ops_##f[];
 ODIN_OP_FAMILIES(ODIN_DECLARE_FAMILY)

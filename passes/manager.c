@@ -23,6 +23,10 @@ static const odin_pass simplify_pass = {
 static const odin_pass fuse_conv_pass = {
     "fuse-conv", "BatchNormalization into Conv weights; Conv + residual Add + Relu/Clip into one "
     "ai.odin FusedConv", odin_pass_fuse_conv};
+static const odin_pass winograd_pass = {
+    "winograd", "3x3 stride-1 convs into Winograd input transform, batched MatMul with the "
+    "transformed filter, output transform (ai.odin WinogradInput/WinogradOutput)",
+    odin_pass_winograd};
 static const odin_pass pack_pass = {
     "pack", "constant MatMul/Gemm weights into GEMM panel layout (ai.odin PackedMatMul)",
     odin_pass_pack};
@@ -33,7 +37,8 @@ static const odin_pass fuse_attention_pass = {
 
 static const odin_pass *const all_passes[] = {&canonicalize_pass, &fold_pass, &simplify_pass,
                                               &cse_pass, &dce_pass, &pack_pass,
-                                              &fuse_conv_pass, &fuse_attention_pass};
+                                              &fuse_conv_pass, &winograd_pass,
+                                              &fuse_attention_pass};
 #define N_PASSES ((int)(sizeof all_passes / sizeof all_passes[0]))
 
 const odin_pass *const *odin_pass_all(int *count) {
@@ -202,18 +207,18 @@ odin_status odin_run_passes(odin_graph *g, const odin_pass_options *opts) {
     bool changed = false;
     static const char *const o1[] = {"canonicalize", "fold", "fuse-attention", "dce"};
     static const char *const o2[] = {"canonicalize", "fold", "simplify", "cse", "fuse-attention",
-                                     "fuse-conv", "pack", "dce"};
+                                     "fuse-conv", "winograd", "pack", "dce"};
     static const char *const loop[] = {"fold", "simplify", "cse", "fuse-attention", "fuse-conv",
-                                       "pack", "dce"};
+                                       "winograd", "pack", "dce"};
     switch (o.opt_level) {
     case 0: return ODIN_OK;
     case 1: return run_list(g, o1, 4, &o, &changed);
-    case 2: return run_list(g, o2, 8, &o, &changed);
+    case 2: return run_list(g, o2, 9, &o, &changed);
     default:
-        ODIN_TRY(run_list(g, o2, 8, &o, &changed));
+        ODIN_TRY(run_list(g, o2, 9, &o, &changed));
         for (int round = 1; changed && round < MAX_ROUNDS; round++) {
             changed = false;
-            ODIN_TRY(run_list(g, loop, 7, &o, &changed));
+            ODIN_TRY(run_list(g, loop, 8, &o, &changed));
         }
         return ODIN_OK;
     }

@@ -1117,6 +1117,8 @@ static const struct {
     {"ai.odin::Attention", "test_fuse_attention.c (made by fuse-attention; vs the unfused graph)"},
     /* made by passes (pack, fuse-conv): checked against the unrewritten graph */
     {"ai.odin::PackedMatMul", "test_codegen_linalg.c"}, {"ai.odin::FusedConv", "test_codegen_linalg.c"},
+    {"ai.odin::WinogradInput", "test_winograd.c (made by the winograd pass; vs the direct Conv)"},
+    {"ai.odin::WinogradOutput", "test_winograd.c (made by the winograd pass; vs the direct Conv)"},
 };
 #define N_ELSEWHERE (int)(sizeof covered_elsewhere / sizeof covered_elsewhere[0])
 
