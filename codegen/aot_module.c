@@ -132,7 +132,7 @@ void odin_aot_emitter_types(aot_emitter *e) {
     e->tensor_ty = LLVMStructCreateNamed(e->c, "odin_aot_tensor");
     LLVMStructSetBody(e->tensor_ty, tf, sizeof tf / sizeof tf[0], 0);
     LLVMTypeRef mf[] = {e->i64, e->ptr, e->i64, e->i64, e->ptr, e->ptr, e->ptr, e->i64,
-                        e->i64, e->ptr, e->i64, e->ptr, e->ptr, e->i64};
+                        e->i64, e->ptr, e->i64, e->ptr, e->ptr, e->i64, e->ptr};
     e->model_ty = LLVMStructCreateNamed(e->c, "odin_aot_model");
     LLVMStructSetBody(e->model_ty, mf, sizeof mf / sizeof mf[0], 0);
 }
@@ -171,10 +171,12 @@ odin_status odin_aot_descriptor(aot_emitter *e, const odin_graph *g, const odin_
     if (!ins || !outs) return odin_errorf("out of memory");
     LLVMValueRef entry = LLVMGetNamedFunction(e->m, entry_fn);
     if (!entry) return odin_errorf("AOT module: no entry function '%s'", entry_fn);
+    LLVMValueRef error_gv = LLVMGetNamedGlobal(e->m, ODIN_AOT_ERROR_SYMBOL);
+    if (!error_gv) error_gv = LLVMConstPointerNull(e->ptr);
     LLVMValueRef fields[] = {odin_aot_i64c(e, ODIN_AOT_ABI), odin_aot_cstring(e, prefix), odin_aot_i64c(e, n_in), odin_aot_i64c(e, n_out),
                              ins, outs, entry, odin_aot_i64c(e, (int64_t)plan->arena_bytes),
                              odin_aot_i64c(e, plan->n_weights), offsets_gv, odin_aot_i64c(e, (int64_t)blob_size),
-                             blob_gv, file_name, LLVMConstInt(e->i64, hash, 0)};
+                             blob_gv, file_name, LLVMConstInt(e->i64, hash, 0), error_gv};
     char sym[160];
     snprintf(sym, sizeof sym, "%s_model", prefix);
     *model = odin_aot_const_global(

@@ -12,6 +12,7 @@
 #include "emit.h"
 #include "irgen.h"
 #include "jit.h"
+#include "lower_util.h"
 
 odin_compile_options odin_compile_defaults(void) {
     return (odin_compile_options){.opt_level = 3, .fuse = true, .allow_fallback = true,
@@ -176,7 +177,8 @@ static odin_status emit_group(odin_lower_ctx *c, const odin_plan *plan, int gi, 
             *fallback = true;
             st = emit_fallback(c, &status);
         } else {
-            st = odin_errorf("no compiled kernel for this op yet");
+            st = odin_lm_kernel_limit(c->g, c->node);
+            if (!st) st = odin_errorf("no compiled kernel for this op yet");
         }
     }
     if (st) return odin_status_prefix(st, "node '%s' (%s)", n->name, n->op);
@@ -515,6 +517,7 @@ odin_status odin_codegen_module(const odin_graph *g, const odin_plan *plan,
     odin_status st = odin_module_set_target(c.m, t);
     LLVMValueRef *kernels = calloc(plan->n_groups ? plan->n_groups : 1, sizeof *kernels);
     if (!st && !kernels) st = odin_errorf("out of memory");
+    if (!c.allow_fallback) odin_error_record(&c, true); /* before the kernels: see its header */
     int fallbacks = 0;
     if (!st) st = make_kernels(&c, kernels, &fallbacks);
     if (!st) st = emit_entry(&c, o, entry_name, kernels);

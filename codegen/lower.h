@@ -94,6 +94,10 @@ extern const odin_lowering odin_lowerings_movement[];
 extern const odin_lowering odin_lowerings_reduce[];
 extern const odin_lowering odin_lowerings_norm[];
 extern const odin_lowering odin_lowerings_lm[];
+/* Why lower_lm.c has no kernel for a node its accepts hook refused, for compilers without
+ * the eval fallback: an error naming the head size and the kernel's limit when the head is
+ * too wide, ODIN_OK when there is nothing specific to say. */
+odin_status odin_lm_kernel_limit(const odin_graph *g, int node);
 extern const odin_lowering odin_lowerings_misc[];
 extern const odin_lowering odin_lowerings_misc_elem[];
 extern const odin_lowering odin_lowerings_quant[];

@@ -149,22 +149,6 @@ static LLVMValueRef load_pos(odin_lower_ctx *c, int input) {
     return odin_load(c, c->t_i64, c->in[input], odin_i64(c, 0));
 }
 
-/* Bad run-time input (`bad` true): in the JIT the node's eval runs and reports the precise
- * error (odin_program_run returns it); compiled without fallbacks (AOT, WASM) the kernel
- * returns code 2, which the runtime reports as a failed run, and writes nothing. */
-static void bad_input_exit(odin_lower_ctx *c, LLVMValueRef bad) {
-    if (c->allow_fallback) {
-        odin_emit_error_exit(c, bad);
-        return;
-    }
-    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->c, c->fn, "bad_input");
-    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(c->c, c->fn, "input_ok");
-    LLVMBuildCondBr(c->b, bad, fail, ok);
-    LLVMPositionBuilderAtEnd(c->b, fail);
-    LLVMBuildRet(c->b, LLVMConstInt(c->t_i32, 2, 0));
-    LLVMPositionBuilderAtEnd(c->b, ok);
-}
-
 /* body over [0, n), split across threads when `bytes` of work make it worth it */
 static odin_status run_range(odin_lower_ctx *c, int64_t n, int64_t bytes, odin_range_body_fn body,
                              void *user) {
@@ -833,7 +817,16 @@ static odin_status l_attn(odin_lower_ctx *c) {
     /* pos < 0 or pos + T > M (written so that it cannot overflow) */
     LLVMValueRef bad = LLVMBuildOr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, pos, odin_i64(c, 0), ""),
                                    LLVMBuildICmp(c->b, LLVMIntSGT, pos, odin_i64(c, M - T), ""), "");
-    bad_input_exit(c, bad);
+    /* the message cannot name the node: layers whose kernels are equal share one */
+    char suffix[200];
+    if (T <= M)
+        snprintf(suffix, sizeof suffix,
+                 " + T %lld > max_ctx %lld (the KV cache's rows): pos must be in [0, %lld]",
+                 (long long)T, (long long)M, (long long)(M - T));
+    else
+        snprintf(suffix, sizeof suffix, ": T %lld > max_ctx %lld (the KV cache's rows)",
+                 (long long)T, (long long)M);
+    odin_emit_input_error(c, bad, "CachedAttention: pos ", pos, suffix);
     int64_t cache_floats = u.B * u.Hkv * M * D;
     for (int i = 0; i < 2; i++) { /* carry the caches over unless updated in place */
         LLVMValueRef same = LLVMBuildICmp(c->b, LLVMIntEQ, c->in[3 + i], c->out[1 + i], "");
@@ -1227,6 +1220,24 @@ static odin_status l_sdpa(odin_lower_ctx *c) {
     int64_t items = u.N * u.nqb;
     int64_t work = u.N * u.Tq * u.Tk * (u.D + u.Dv) * 4 / (u.causal ? 2 : 1);
     return run_range(c, items, work, sdpa_body, &u);
+}
+
+odin_status odin_lm_kernel_limit(const odin_graph *g, int node) {
+    /* the widths the plans above accept: accumulators and scratch rows live in registers
+     * and on the stack */
+    static const struct { const char *op; int64_t limit; } limits[] = {
+        {"CachedAttention", 1024}, {"Attention", 512}, {"WKV6", 1024}};
+    const odin_node *n = &g->nodes[node];
+    const odin_tensor *q = odin_node_in_tensor(g, node, 0);
+    if (!n->domain || strcmp(n->domain, "ai.odin") || !q || q->rank < 1) return ODIN_OK;
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        int64_t width = q->dims[q->rank - 1];
+        if (!strcmp(n->op, limits[i].op) && width > limits[i].limit)
+            return odin_errorf("head size %lld is wider than the compiled kernel's limit of %lld "
+                               "(the JIT runs such a node on the reference interpreter)",
+                               (long long)width, (long long)limits[i].limit);
+    }
+    return ODIN_OK;
 }
 
 const odin_lowering odin_lowerings_lm[] = {

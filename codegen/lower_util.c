@@ -4,6 +4,7 @@
 #include "lower_util.h"
 
 #include "../ops/shape_util.h"
+#include "../runtime/aot.h"
 
 int odin_node_in(const odin_graph *g, int node, int i) {
     const odin_node *n = &g->nodes[node];
@@ -79,6 +80,44 @@ LLVMTypeRef odin_bits_type(odin_lower_ctx *c, size_t bytes) {
 bool odin_dtype_movable(odin_dtype t) {
     size_t s = odin_dtype_size(t);
     return t != ODIN_STRING && t != ODIN_UNDEFINED && (s == 1 || s == 2 || s == 4 || s == 8);
+}
+
+static LLVMTypeRef error_record_type(odin_lower_ctx *c) {
+    LLVMTypeRef f[3] = {c->t_i64, c->t_ptr, c->t_ptr};
+    return LLVMStructTypeInContext(c->c, f, 3, 0);
+}
+
+LLVMValueRef odin_error_record(odin_lower_ctx *c, bool create) {
+    LLVMValueRef gv = LLVMGetNamedGlobal(c->m, ODIN_AOT_ERROR_SYMBOL);
+    if (gv || !create) return gv;
+    /* linkonce_odr, hidden: the decode and prefill programs linked into one AOT or wasm
+     * module share one record, which nothing outside the object sees */
+    LLVMTypeRef ty = error_record_type(c);
+    gv = LLVMAddGlobal(c->m, ty, ODIN_AOT_ERROR_SYMBOL);
+    LLVMSetInitializer(gv, LLVMConstNull(ty));
+    LLVMSetLinkage(gv, LLVMLinkOnceODRLinkage);
+    LLVMSetVisibility(gv, LLVMHiddenVisibility);
+    return gv;
+}
+
+void odin_emit_input_error(odin_lower_ctx *c, LLVMValueRef bad, const char *prefix,
+                           LLVMValueRef value, const char *suffix) {
+    LLVMValueRef rec = c->allow_fallback ? NULL : odin_error_record(c, false);
+    if (c->allow_fallback || !rec) {
+        odin_emit_error_exit(c, bad);
+        return;
+    }
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->c, c->fn, "bad_input");
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(c->c, c->fn, "input_ok");
+    LLVMBuildCondBr(c->b, bad, fail, ok);
+    LLVMPositionBuilderAtEnd(c->b, fail);
+    LLVMTypeRef ty = error_record_type(c);
+    LLVMValueRef fields[3] = {value, LLVMBuildGlobalStringPtr(c->b, prefix, "error_prefix"),
+                              LLVMBuildGlobalStringPtr(c->b, suffix, "error_suffix")};
+    for (unsigned i = 0; i < 3; i++)
+        LLVMBuildStore(c->b, fields[i], LLVMBuildStructGEP2(c->b, ty, rec, i, ""));
+    LLVMBuildRet(c->b, LLVMConstInt(c->t_i32, 2, 0));
+    LLVMPositionBuilderAtEnd(c->b, ok);
 }
 
 void odin_emit_error_exit(odin_lower_ctx *c, LLVMValueRef bad) {

@@ -45,6 +45,16 @@ bool odin_dtype_movable(odin_dtype t);
  * happens (the caller's code must already be safe, e.g. clamped). Must be called in the
  * kernel function itself, not in a parallel body. */
 void odin_emit_error_exit(odin_lower_ctx *c, LLVMValueRef bad);
+/* The same for a run-time input the kernel refuses (say CachedAttention's pos + T >
+ * max_ctx): in the JIT the eval reports it; compiled without fallbacks the kernel writes
+ * the message `prefix value suffix` into the module's error record (runtime/aot.h's
+ * odin_aot_error, read by the AOT runtime and the wasm loader) and returns code 2, writing
+ * nothing. Texts equal across nodes keep their kernels shareable. */
+void odin_emit_input_error(odin_lower_ctx *c, LLVMValueRef bad, const char *prefix,
+                           LLVMValueRef value, const char *suffix);
+/* The module's error record, made by the compile driver before any kernel (a global made
+ * with a kernel would be renamed as that kernel's own); NULL when there is none. */
+LLVMValueRef odin_error_record(odin_lower_ctx *c, bool create);
 
 /* A private constant array global of n values converted to elem (an integer or float
  * type): index and weight tables that a lowering computes at compile time. NULL when out

@@ -3,7 +3,8 @@
  * bytes stored once), the arena (they never run at the same time) and the state: one
  * static buffer per state pair serves as state input and output of both entries, so the
  * session's state lives in the module's memory and never moves. Exports, beyond wasm.h's
- * (whose odin_run / odin_io are the decode entry): odin_run_prefill, odin_io_prefill.
+ * (whose odin_run / odin_io are the decode entry): odin_run_prefill, odin_io_prefill and
+ * odin_error_record (the message of a refused run-time input, e.g. pos + T > max_ctx).
  * OUT.mjs is the usual loader plus META.lm and runtime/wasm_session.mjs (m.session()). */
 #include <errno.h>
 #include <llvm-c/Core.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/aot.h"
 #include "../runtime/wasm_session_js.h"
 #include "compile.h"
 #include "lm_entries.h"
@@ -181,6 +183,11 @@ static odin_status build_module(const odin_lm_entries *lm, const odin_wasm_optio
             LLVMBuildRet(w.b, wblob);
             function(&w, "odin_weights_size", w.i32, NULL, 0, false);
             LLVMBuildRet(w.b, LLVMConstInt(w.i32, blob_bytes, 0));
+            /* where a kernel that refused a run-time input left its message (runtime/aot.h's
+             * odin_aot_error: i64 value, then the prefix and suffix addresses); 0: none */
+            function(&w, "odin_error_record", w.ptr, NULL, 0, true);
+            LLVMValueRef rec = LLVMGetNamedGlobal(w.m, ODIN_AOT_ERROR_SYMBOL);
+            LLVMBuildRet(w.b, rec ? rec : LLVMConstNull(w.ptr));
         }
         free(states);
         LLVMDisposeBuilder(w.b);

@@ -172,6 +172,13 @@ int odin_aot_run(odin_aot_instance *m, void *const *inputs, void *const *outputs
         m->io[d->n_inputs + i] = outputs[i];
     }
     int32_t rc = d->entry(m->io, m->arena, m->weights);
+    if (rc && d->error && d->error->prefix) { /* the kernel said why */
+        odin_aot_error *e = d->error;
+        fail(ODIN_AOT_ERR_RUN, "model '%s': %s%lld%s", d->name, e->prefix, (long long)e->value,
+             e->suffix ? e->suffix : "");
+        e->prefix = NULL;
+        return ODIN_AOT_ERR_RUN;
+    }
     if (rc) return fail(ODIN_AOT_ERR_RUN, "model '%s' failed (code %d)", d->name, rc);
     /* Outputs the code did not write in place: graph inputs, constants, aliases. */
     for (int64_t i = 0; i < d->n_outputs; i++) {

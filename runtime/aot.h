@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define ODIN_AOT_ABI 1
+#define ODIN_AOT_ABI 2
 #define ODIN_AOT_MAX_RANK 8 /* = ODIN_MAX_RANK */
 #define ODIN_AOT_WEIGHTS_MAGIC "ODINWTS1"
 #define ODIN_AOT_WEIGHTS_HEADER 64 /* bytes before the blob in a weights file */
@@ -50,6 +50,17 @@ typedef struct odin_aot_tensor {
 
 typedef int32_t (*odin_aot_entry)(void **io, void *arena, const void **weights);
 
+/* A kernel that refuses a run-time input (CachedAttention's pos + T > max_ctx) writes why
+ * here before its entry returns an error: the message is prefix, value (decimal), suffix.
+ * One record per object (the symbol below, hidden, merged across its entries); the runtime
+ * reads and clears it after a failed run. */
+#define ODIN_AOT_ERROR_SYMBOL "odin_error_record"
+typedef struct odin_aot_error {
+    int64_t value;
+    const char *prefix; /* NULL: no message */
+    const char *suffix;
+} odin_aot_error;
+
 typedef struct odin_aot_model {
     int64_t abi;            /* ODIN_AOT_ABI */
     const char *name;       /* C identifier: the prefix of the API functions */
@@ -63,6 +74,7 @@ typedef struct odin_aot_model {
     const uint8_t *blob;           /* embedded weights (64-byte aligned); NULL: from a file */
     const char *weights_file;      /* file name looked up next to the binary; NULL: embedded */
     uint64_t weights_hash;         /* XXH3-64 of the blob, also in the file header */
+    odin_aot_error *error;         /* the object's error record; NULL: its code has none */
 } odin_aot_model;
 
 typedef struct odin_aot_instance odin_aot_instance;

@@ -197,13 +197,10 @@ done:
 
 /* ---- loading ---- */
 
-static odin_status load_encoder(odin_tokenizer **tp, gpt2 *m, const int *inv, const char *path) {
-    char *text;
-    size_t size;
-    ODIN_TRY(odin_read_whole_file(path, &text, &size));
+static odin_status load_encoder(odin_tokenizer **tp, gpt2 *m, const int *inv, const char *text,
+                                size_t size, const char *path) {
     odin_json *j = NULL;
     odin_status err = odin_json_parse(text, size, path, &j);
-    free(text);
     if (err) return err;
     uint8_t *buf = NULL;
     int64_t max_id = -1;
@@ -262,10 +259,8 @@ done:
     return err;
 }
 
-static odin_status load_merges(gpt2 *m, const int *inv, const char *path) {
-    char *text;
-    size_t size;
-    ODIN_TRY(odin_read_whole_file(path, &text, &size));
+static odin_status load_merges(gpt2 *m, const int *inv, const char *text, size_t size,
+                               const char *path) {
     size_t n_lines = 1;
     for (size_t i = 0; i < size; i++) n_lines += text[i] == '\n';
     m->merges = calloc(n_lines, sizeof *m->merges);
@@ -318,20 +313,35 @@ done:
     free(a);
     free(b);
     free(ab);
-    free(text);
     return err;
 }
 
 odin_status odin_tokenizer_open_gpt2(const char *encoder_json, const char *vocab_bpe,
                                      odin_tokenizer **out) {
     *out = NULL;
+    char *enc, *bpe = NULL;
+    size_t enc_size, bpe_size = 0;
+    ODIN_TRY(odin_read_whole_file(encoder_json, &enc, &enc_size));
+    odin_status err = odin_read_whole_file(vocab_bpe, &bpe, &bpe_size);
+    if (!err)
+        err = odin_tokenizer_parse_gpt2(enc, enc_size, encoder_json, bpe, bpe_size, vocab_bpe, out);
+    free(enc);
+    free(bpe);
+    return err;
+}
+
+odin_status odin_tokenizer_parse_gpt2(const char *encoder_json, size_t encoder_size,
+                                      const char *encoder_name, const char *vocab_bpe,
+                                      size_t vocab_size, const char *vocab_name,
+                                      odin_tokenizer **out) {
+    *out = NULL;
     int inv[324];
     unicode_to_byte(inv);
     gpt2 *m = calloc(1, sizeof *m);
     if (!m) return odin_errorf("gpt2 tokenizer: out of memory");
     odin_tokenizer *t = NULL;
-    odin_status err = load_encoder(&t, m, inv, encoder_json);
-    if (!err) err = load_merges(m, inv, vocab_bpe);
+    odin_status err = load_encoder(&t, m, inv, encoder_json, encoder_size, encoder_name);
+    if (!err) err = load_merges(m, inv, vocab_bpe, vocab_size, vocab_name);
     for (int b = 0; b < 256 && !err; b++) {
         uint8_t c = (uint8_t)b;
         m->byte_sym[b] = intern(m, &c, 1);

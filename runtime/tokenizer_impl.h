@@ -39,6 +39,14 @@ odin_status odin_tokenizer_open_byte(odin_tokenizer **out);
 odin_status odin_tokenizer_open_rwkv(const char *path, odin_tokenizer **out);
 odin_status odin_tokenizer_open_gpt2(const char *encoder_json, const char *vocab_bpe,
                                      odin_tokenizer **out);
+/* The same from files already in memory (size bytes, no terminator needed); the names
+ * only label errors. Fuzzed by tests/fuzz_tokenizer_rwkv.c and tests/fuzz_tokenizer_gpt2.c. */
+odin_status odin_tokenizer_parse_rwkv(const char *text, size_t size, const char *name,
+                                      odin_tokenizer **out);
+odin_status odin_tokenizer_parse_gpt2(const char *encoder_json, size_t encoder_size,
+                                      const char *encoder_name, const char *vocab_bpe,
+                                      size_t vocab_size, const char *vocab_name,
+                                      odin_tokenizer **out);
 
 /* Length of the UTF-8 sequence at s (n > 0 bytes available) and its code point; an invalid
  * or truncated sequence is one byte long and yields *cp = UINT32_MAX. */

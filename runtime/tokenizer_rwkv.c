@@ -238,6 +238,14 @@ odin_status odin_tokenizer_open_rwkv(const char *path, odin_tokenizer **out) {
     char *text;
     size_t size;
     ODIN_TRY(odin_read_whole_file(path, &text, &size));
+    odin_status err = odin_tokenizer_parse_rwkv(text, size, path, out);
+    free(text);
+    return err;
+}
+
+odin_status odin_tokenizer_parse_rwkv(const char *text, size_t size, const char *path,
+                                      odin_tokenizer **out) {
+    *out = NULL;
     bytebuf bytes = {0};
     vocab_line *lines = NULL;
     size_t n_lines = 0, cap = 0;
@@ -299,7 +307,6 @@ odin_status odin_tokenizer_open_rwkv(const char *path, odin_tokenizer **out) {
         lines[n_lines++] = (vocab_line){id, start, got};
         if (id > max_id) max_id = id;
     }
-    free(text);
     if (!err && n_lines == 0) err = odin_errorf("%s: no tokens", path);
     odin_tokenizer *t = NULL;
     rwkv_trie *tr = NULL;

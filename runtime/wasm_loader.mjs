@@ -112,7 +112,10 @@ class Model {
       new a.constructor(ex.memory.buffer, ex.odin_io(i), a.length).set(a);
     });
     const rc = ex.odin_run();
-    if (rc !== 0) throw new Error(`${META.model}: odin_run failed (code ${rc})`);
+    if (rc !== 0) { // a language model's kernels say why (runtime/wasm_session.mjs)
+      const why = typeof odinErrorText === 'function' ? odinErrorText(ex) : '';
+      throw new Error(`${META.model}: odin_run failed (${why || `code ${rc}`})`);
+    }
     const out = {};
     META.outputs.forEach((m, j) => {
       const T = ARRAY_TYPES[m.dtype];

@@ -13,6 +13,24 @@
 //   node OUT.mjs --prompt-ids 1,2,3 [--max-tokens N] [--simd auto|plain|relaxed]
 //   (greedy; ids, then a JSON line with the module's "simd")
 
+// The message a kernel left for a refused run-time input (say pos + T > max_ctx), from the
+// module's odin_error_record (i64 value, then the prefix and suffix string addresses; the
+// record is cleared), or '' when there is none.
+function odinErrorText(ex) {
+  const at = ex.odin_error_record ? ex.odin_error_record() : 0;
+  if (!at) return '';
+  const buf = ex.memory.buffer, words = new Uint32Array(buf, at + 8, 2);
+  if (!words[0]) return '';
+  const str = (p) => {
+    if (!p) return '';
+    const bytes = new Uint8Array(buf, p);
+    return new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)));
+  };
+  const text = str(words[0]) + new BigInt64Array(buf, at, 1)[0] + str(words[1]);
+  words[0] = 0;
+  return text;
+}
+
 function openSession(model) {
   const lm = META.lm;
   if (!lm) throw new Error(`${META.model}: not a language model (built without META.lm)`);
@@ -37,7 +55,10 @@ function openSession(model) {
     for (let t = 0; t < e.T; t++) tok[t] = BigInt(ids[start + t]);
     if (lm.pos >= 0) new BigInt64Array(buf, e.io(lm.pos), 1)[0] = BigInt(pos);
     const rc = e.run();
-    if (rc !== 0) throw new Error(`${META.model}: the ${e.T === 1 ? 'decode' : 'prefill'} entry failed (code ${rc})`);
+    if (rc !== 0) {
+      const why = odinErrorText(ex);
+      throw new Error(`${META.model}: the ${e.T === 1 ? 'decode' : 'prefill'} entry failed (${why || `code ${rc}`})`);
+    }
     pos += e.T;
     last = [e, e.rows - 1];
   };

@@ -79,6 +79,37 @@ save("mixed.safetensors", {"a": np.ones(3, np.float16), "b": np.array([1, -2], n
      "c": np.zeros((0, 2), np.uint8)}, {"format": "pt"})
 PY
         ;;
+    tokenizer_rwkv)
+        /usr/bin/python3 - "$2" <<'PY' 2>/dev/null || true
+import sys
+d = sys.argv[1]
+toks = ["a", "b", "ab", "abc", " ", "\n", "\u00e9t\u00e9", "'q\"", b"\xff\x00", b"\\x", "\t\\"]
+lines = ["%d %r %d" % (i + 1, t, len(t if isinstance(t, bytes) else t.encode()))
+         for i, t in enumerate(toks)]
+open(d + "/small.txt", "w", encoding="utf-8").write("\n".join(lines) + "\n")
+open(d + "/bytes.txt", "w", encoding="utf-8").write(
+    "\r\n".join("%d %r 1" % (b + 1, bytes([b])) for b in range(256)))
+PY
+        ;;
+    tokenizer_gpt2)
+        /usr/bin/python3 - "$2" <<'PY' 2>/dev/null || true
+import json, sys
+d = sys.argv[1]
+# GPT-2's byte -> printable character map (printable Latin-1 as is, the rest from U+0100)
+keep = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+m, k = {}, 0
+for b in range(256):
+    if b in keep: m[b] = chr(b)
+    else: m[b] = chr(256 + k); k += 1
+spell = lambda s: "".join(m[b] for b in s.encode())
+enc = {spell(chr(b)) if b < 128 else m[b]: b for b in range(256)}
+merges = [("h", "e"), ("l", "l"), ("he", "ll"), ("hell", "o"), (" ", "w"), ("o", "r"), ("or", "ld")]
+for a, b in merges: enc[spell(a + b)] = len(enc)
+enc["<|endoftext|>"] = len(enc)
+bpe = "#version: 0.2\n" + "\n".join("%s %s" % (spell(a), spell(b)) for a, b in merges) + "\n"
+open(d + "/small.bin", "wb").write(json.dumps(enc).encode() + b"\0" + bpe.encode())
+PY
+        ;;
     esac
 }
 

@@ -286,10 +286,12 @@ else
 fi
 
 # ---- errors ----
-# Attention heads wider than 1024 have no compiled kernel (the eval serves them in the JIT)
+# Attention heads wider than 1024 have no compiled kernel (the eval serves them in the JIT):
+# the error names the node, the head size and the limit
 "$ODINC" build-model llama --set n_embd=8 --set n_head=1 --set n_kv_head=1 --set head_dim=1100 \
     --set n_layer=1 --set vocab=16 --set ffn=8 --set max_ctx=4 -o "$tmp/wide_head.odin" >/dev/null
-expect "op without a lowering names node and op" 1 "node '[^']*' \(CachedAttention\): no compiled kernel" \
+expect "too wide a head names node, head size and limit" 1 \
+    "node '[^']*' \(CachedAttention\): head size 1100 is wider than the compiled kernel's limit of 1024" \
     "$ODINC" compile "$tmp/wide_head.odin" -o "$tmp/wide_head" --shape seq=1
 expect "wrong input shape names the input" 1 "input 'x'.*\[1,784\]" \
     "$tmp/mlp" "$tmp/gpt2_tokens.npy"

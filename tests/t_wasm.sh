@@ -387,10 +387,12 @@ run "sym --shape batch=4: node run" node "$tmp/sym.mjs" "$tmp/sym_a.npy" --out "
 same "sym: wasm = ref" "$tmp/sym_wasm" "$tmp/sym_ref"
 expect_fail "unknown --shape name" "no input or symbolic dimension" \
     "$ODINC" wasm "$tmp/sym.onnx" -o "$tmp/sym.wasm" --shape nope=3
-# Attention heads wider than 1024 have no compiled kernel: a wasm build must refuse, naming the node.
+# Attention heads wider than 1024 have no compiled kernel: a wasm build must refuse, naming
+# the node, the head size and the limit.
 "$ODINC" build-model llama --set n_embd=8 --set n_head=1 --set n_kv_head=1 --set head_dim=1100 \
     --set n_layer=1 --set vocab=16 --set ffn=8 --set max_ctx=4 -o "$tmp/wide_head.odin" >/dev/null
-expect_fail "op without wasm kernel names node and op" "node '[^']*' \(CachedAttention\): no compiled kernel" \
+expect_fail "too wide a head names node, head size and limit" \
+    "node '[^']*' \(CachedAttention\): head size 1100 is wider than the compiled kernel's limit of 1024" \
     "$ODINC" wasm "$tmp/wide_head.odin" -o "$tmp/wide_head.wasm"
 expect_fail "bad --weights" "embed or side" "$ODINC" wasm "$tmp/mlp.odin" -o "$tmp/x.wasm" --weights disk
 

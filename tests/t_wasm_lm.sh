@@ -243,6 +243,61 @@ run "--chunk 1 is refused" sh -c "! '$ODINC' compile '$tmp/rwkv.odin' -o '$tmp/x
 run "exe: bad --prompt-ids" sh -c "! '$tmp/rwkv.exe' --prompt-ids 1,x 2>'$tmp/err' && grep -q 'prompt-ids' '$tmp/err'"
 run "exe: a token outside the vocabulary" sh -c "! '$tmp/rwkv.exe' --prompt-ids 1,256 2>'$tmp/err' && grep -q 'vocabulary' '$tmp/err'"
 run "node: a token outside the vocabulary" sh -c "! node '$tmp/rwkvw.mjs' --prompt-ids 1,256 2>'$tmp/err' && grep -q 'vocabulary' '$tmp/err'"
+
+# A direct call of the decode entry (no session) at pos = max_ctx (128 for this gpt2): the
+# C API's ERR_RUN and the wasm loader's exception carry the kernel's message with pos, T
+# and the limit; pos = max_ctx - 1 runs.
+cat >"$tmp/direct.c" <<'EOF2'
+#include <stdio.h>
+#include <stdlib.h>
+#include "libgpt2.h"
+int main(int argc, char **argv) {
+    odin_model *m = gpt2_create();
+    if (!m) return 1;
+    void *ins[GPT2_NUM_INPUTS], *outs[GPT2_NUM_OUTPUTS];
+    for (int i = 0; i < GPT2_NUM_INPUTS; i++) ins[i] = calloc(1, (size_t)gpt2_inputs[i].nbytes);
+    for (int i = 0; i < GPT2_NUM_OUTPUTS; i++) outs[i] = calloc(1, (size_t)gpt2_outputs[i].nbytes);
+    for (int a = 1; a < argc; a++) {
+        *(long long *)ins[1] = atoll(argv[a]); /* input 1 is pos */
+        int rc = gpt2_run(m, ins, outs);
+        printf("pos %s: %d %s\n", argv[a], rc, rc ? gpt2_last_error() : "ok");
+    }
+    gpt2_destroy(m);
+    for (int i = 0; i < GPT2_NUM_INPUTS; i++) free(ins[i]);
+    for (int i = 0; i < GPT2_NUM_OUTPUTS; i++) free(outs[i]);
+    return 0;
+}
+EOF2
+cat >"$tmp/direct.mjs" <<'EOF2'
+import { pathToFileURL } from 'node:url';
+const { load } = await import(pathToFileURL(process.argv[2]).href);
+const m = await load();
+for (const pos of process.argv.slice(3)) {
+  const inputs = {};
+  for (const t of m.inputs) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    inputs[t.name] = t.dtype === 'i64' ? new BigInt64Array(n) : new Float32Array(n);
+  }
+  inputs.pos[0] = BigInt(pos);
+  try { m.run(inputs); console.log(`pos ${pos}: ok`); } catch (e) { console.log(`pos ${pos}: ${e.message}`); }
+}
+EOF2
+msg='pos 128 + T 1 > max_ctx 128 .*pos must be in \[0, 127\]'
+if clang-19 -std=c11 -Wall -Werror -I"$tmp" "$tmp/direct.c" -o "$tmp/direct" -L"$tmp" -lgpt2 \
+        -Wl,-rpath,"$tmp" >"$tmp/log" 2>&1 && "$tmp/direct" 127 128 >"$tmp/direct.out" 2>&1 &&
+    grep -q '^pos 127: 0 ok' "$tmp/direct.out" && grep -q "^pos 128: 4 .*CachedAttention: $msg" "$tmp/direct.out"; then
+    ok "AOT direct call past max_ctx: $(grep '^pos 128' "$tmp/direct.out")"
+else
+    cp "$tmp/direct.out" "$tmp/log" 2>/dev/null
+    bad "AOT direct call past max_ctx names pos, T and the limit"
+fi
+if node "$tmp/direct.mjs" "$tmp/gpt2w.mjs" 127 128 >"$tmp/direct.out" 2>&1 &&
+    grep -q '^pos 127: ok' "$tmp/direct.out" && grep -q "^pos 128: .*CachedAttention: $msg" "$tmp/direct.out"; then
+    ok "wasm direct run past max_ctx: $(grep '^pos 128' "$tmp/direct.out")"
+else
+    cp "$tmp/direct.out" "$tmp/log" 2>/dev/null
+    bad "wasm direct run past max_ctx names pos, T and the limit"
+fi
 run "binding seq with --shape builds one static program" sh -c \
     "'$ODINC' wasm '$tmp/rwkv.odin' -o '$tmp/static.wasm' --shape seq=1 && ! grep -q '^META.lm = ' '$tmp/static.mjs'"
 

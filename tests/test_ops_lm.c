@@ -560,6 +560,47 @@ static void test_errors(void) {
     odin_graph_free(g);
 }
 
+/* A head wider than a compiled kernel's limit (lower_lm.c): the JIT runs the node's eval;
+ * compiled without fallbacks (AOT, wasm) the error names the node, the head size and the
+ * limit instead of a bare "no compiled kernel". */
+static void test_wide_heads(void) {
+    odin_graph *sdpa = odin_graph_new("wide_sdpa");
+    int64_t qd[4] = {1, 2, 3, 600};
+    int ins[3] = {odin_input(sdpa, "q", ODIN_F32, 4, qd), odin_input(sdpa, "k", ODIN_F32, 4, qd),
+                  odin_input(sdpa, "v", ODIN_F32, 4, qd)};
+    odin_output(sdpa, odin_build(sdpa, "ai.odin::Attention", ins, 3, NULL, 0, 1, NULL), "y");
+    struct {
+        odin_graph *g;
+        const char *op, *want;
+    } cases[3] = {
+        {g_attn(1, 1, 1, 1, 1100, 4, 0), "CachedAttention", "head size 1100 is wider than the compiled kernel's limit of 1024"},
+        {sdpa, "Attention", "head size 600 is wider than the compiled kernel's limit of 512"},
+        {g_wkv(1, 2, 1, 1100, 0, false), "WKV6", "head size 1100 is wider than the compiled kernel's limit of 1024"},
+    };
+    for (int i = 0; i < 3; i++) {
+        odin_graph *g = cases[i].g;
+        CHECK(!g->error, "%s: build failed", cases[i].op);
+        char node[160];
+        snprintf(node, sizeof node, "node '%s' (%s)", g->nodes[g->n_nodes - 1].name, cases[i].op);
+        odin_compile_options co = odin_compile_defaults();
+        co.allow_fallback = false;
+        odin_program *p = NULL;
+        odin_status st = odin_program_compile(g, &co, &p);
+        const char *msg = st ? odin_status_message(st) : "(compiled)";
+        CHECK(st && strstr(msg, node) && strstr(msg, cases[i].want), "%s: '%s' lacks '%s' or '%s'",
+              cases[i].op, msg, node, cases[i].want);
+        odin_status_free(st);
+        odin_program_free(p);
+        co.allow_fallback = true; /* the JIT: compiles, the node on its eval */
+        st = odin_program_compile(g, &co, &p);
+        CHECK(!st && p && odin_program_fallback_count(p) == 1, "%s: JIT with fallback: %s", cases[i].op,
+              st ? odin_status_message(st) : "no fallback");
+        odin_status_free(st);
+        odin_program_free(p);
+        odin_graph_free(g);
+    }
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/odin_lm_XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -575,6 +616,7 @@ int main(void) {
     RUN(test_state_in_place);
     RUN(test_attention_runtime_pos);
     RUN(test_errors);
+    RUN(test_wide_heads);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
