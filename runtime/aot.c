@@ -103,8 +103,8 @@ static int map_weights(odin_aot_instance *m, const char *path) {
     return ODIN_AOT_OK;
 }
 
-int odin_aot_create(const odin_aot_model *d, const char *weights_path, odin_aot_instance **out) {
-    if (!out) return fail(ODIN_AOT_ERR_ARGUMENT, "create: NULL result pointer");
+/* An instance of d without its weights: arena, weight table, io table. */
+static int new_instance(const odin_aot_model *d, odin_aot_instance **out) {
     *out = NULL;
     if (!d) return fail(ODIN_AOT_ERR_ARGUMENT, "create: NULL model descriptor");
     if (d->abi != ODIN_AOT_ABI)
@@ -121,6 +121,19 @@ int odin_aot_create(const odin_aot_model *d, const char *weights_path, odin_aot_
         odin_aot_destroy(m);
         return fail(ODIN_AOT_ERR_MEMORY, "out of memory");
     }
+    *out = m;
+    return ODIN_AOT_OK;
+}
+
+static void point_weights(odin_aot_instance *m, const uint8_t *blob) {
+    for (int64_t i = 0; i < m->d->n_weights; i++) m->weights[i] = blob + m->d->weight_offsets[i];
+}
+
+int odin_aot_create(const odin_aot_model *d, const char *weights_path, odin_aot_instance **out) {
+    if (!out) return fail(ODIN_AOT_ERR_ARGUMENT, "create: NULL result pointer");
+    odin_aot_instance *m;
+    int rc = new_instance(d, &m);
+    if (rc) return rc;
     const uint8_t *blob = d->blob;
     if (d->weights_file) {
         char path[4096];
@@ -137,7 +150,26 @@ int odin_aot_create(const odin_aot_model *d, const char *weights_path, odin_aot_
         }
         blob = (const uint8_t *)m->map + ODIN_AOT_WEIGHTS_HEADER;
     }
-    for (int64_t i = 0; i < d->n_weights; i++) m->weights[i] = blob + d->weight_offsets[i];
+    point_weights(m, blob);
+    *out = m;
+    return ODIN_AOT_OK;
+}
+
+int odin_aot_create_sharing(const odin_aot_model *d, const odin_aot_instance *owner,
+                            odin_aot_instance **out) {
+    if (!out) return fail(ODIN_AOT_ERR_ARGUMENT, "create: NULL result pointer");
+    *out = NULL;
+    if (!owner) return fail(ODIN_AOT_ERR_ARGUMENT, "create: NULL instance to share weights with");
+    const odin_aot_model *o = owner->d;
+    if (!d || d->blob_bytes != o->blob_bytes || d->weights_hash != o->weights_hash ||
+        (d->weights_file == NULL) != (o->weights_file == NULL))
+        return fail(ODIN_AOT_ERR_WEIGHTS, "model '%s' does not share the weights of '%s'",
+                    d ? d->name : "(null)", o->name);
+    odin_aot_instance *m;
+    int rc = new_instance(d, &m);
+    if (rc) return rc;
+    /* the owner's mapped file (not mapped again, never unmapped here) or the embedded blob */
+    point_weights(m, o->weights_file ? (const uint8_t *)owner->map + ODIN_AOT_WEIGHTS_HEADER : d->blob);
     *out = m;
     return ODIN_AOT_OK;
 }

@@ -82,6 +82,11 @@ typedef struct odin_aot_instance odin_aot_instance;
 /* weights_path: the weights file for a model compiled with --weights FILE; NULL looks for
  * the recorded file name next to the executable or shared library holding the model. */
 int odin_aot_create(const odin_aot_model *d, const char *weights_path, odin_aot_instance **out);
+/* An instance of d on the weights of `owner`, an instance of a model compiled into the same
+ * object with the same weights blob (an LM's prefill and decode entries): a weights file is
+ * mapped once. `owner` must outlive it. */
+int odin_aot_create_sharing(const odin_aot_model *d, const odin_aot_instance *owner,
+                            odin_aot_instance **out);
 /* The same with the default weights location; NULL on error (odin_aot_last_error). */
 odin_aot_instance *odin_aot_create_default(const odin_aot_model *d);
 /* inputs / outputs: one buffer per model input / output, sized by their static shapes. */

@@ -1,7 +1,8 @@
 /* runtime/aot_session.c — LM sessions over an AOT-compiled LM (runtime/aot_session.h):
- * two model instances (decode and prefill, weights shared through the one blob) as the
- * runner of a runtime/session.h session, STEPS policy so that only the two compiled
- * lengths are ever asked for. Errors become status codes with odin_aot_last_error. */
+ * two model instances (decode and prefill; the prefill one runs on the decode one's
+ * weights, so a weights file is mapped once) as the runner of a runtime/session.h session,
+ * STEPS policy so that only the two compiled lengths are ever asked for. Errors become
+ * status codes with odin_aot_last_error. */
 #include "aot_session.h"
 
 #include <stdio.h>
@@ -57,7 +58,7 @@ int odin_aot_session_create(const odin_aot_lm *d, const char *weights_path, odin
     if (!s) return odin_aot_set_error(ODIN_AOT_ERR_MEMORY, "out of memory");
     s->d = d;
     int rc = odin_aot_create(d->decode, weights_path, &s->m[0]);
-    if (!rc) rc = odin_aot_create(d->prefill, weights_path, &s->m[1]);
+    if (!rc) rc = odin_aot_create_sharing(d->prefill, s->m[0], &s->m[1]); /* one mapping */
     odin_lm_layout l = {0};
     if (!rc) rc = layout_of(d, &l);
     if (!rc) {
@@ -82,8 +83,8 @@ int odin_aot_session_create_default(const odin_aot_lm *d, odin_aot_session **out
 void odin_aot_session_destroy(odin_aot_session *s) {
     if (!s) return;
     odin_session_free(s->s);
+    odin_aot_destroy(s->m[1]); /* before m[0], whose weights it uses */
     odin_aot_destroy(s->m[0]);
-    odin_aot_destroy(s->m[1]);
     free(s);
 }
 

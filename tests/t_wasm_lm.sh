@@ -244,6 +244,47 @@ run "exe: bad --prompt-ids" sh -c "! '$tmp/rwkv.exe' --prompt-ids 1,x 2>'$tmp/er
 run "exe: a token outside the vocabulary" sh -c "! '$tmp/rwkv.exe' --prompt-ids 1,256 2>'$tmp/err' && grep -q 'vocabulary' '$tmp/err'"
 run "node: a token outside the vocabulary" sh -c "! node '$tmp/rwkvw.mjs' --prompt-ids 1,256 2>'$tmp/err' && grep -q 'vocabulary' '$tmp/err'"
 
+# A session of a library compiled with --weights FILE maps the file once (its prefill and
+# decode instances share the mapping; counted in /proc/self/maps) and gives the same ids
+# and logits as the reference.
+mkdir -p "$tmp/wf"
+cat >"$tmp/maps.c" <<'EOF2'
+#include <stdio.h>
+#include <string.h>
+#include "libgpt2wf.h"
+int main(void) {
+    odin_lm_session *s = NULL;
+    int32_t prompt[5] = {72, 101, 108, 108, 111};
+    if (gpt2wf_session_create(&s) || gpt2wf_session_prefill(s, prompt, 5)) {
+        fprintf(stderr, "%s\n", gpt2wf_last_error());
+        return 1;
+    }
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) n += strstr(line, "/gpt2wf.bin") != NULL;
+    if (f) fclose(f);
+    printf("mappings %d\n", n);
+    gpt2wf_session_destroy(s);
+    return 0;
+}
+EOF2
+if "$ODINC" compile "$tmp/gpt2.odin" --emit shared -o "$tmp/wf/libgpt2wf.so" --weights "$tmp/wf/gpt2wf.bin" \
+        --chunk $CHUNK >"$tmp/log" 2>&1 &&
+    clang-19 -std=c11 -Wall -Werror -I"$tmp/wf" "$tmp/maps.c" -o "$tmp/maps" -L"$tmp/wf" -lgpt2wf \
+        -Wl,-rpath,"$tmp/wf" >"$tmp/log" 2>&1 && "$tmp/maps" >"$tmp/log" 2>&1 &&
+    grep -q '^mappings 1$' "$tmp/log"; then
+    ok "session with --weights FILE maps the file once"
+else
+    bad "session with --weights FILE maps the file once"
+fi
+m=gpt2
+run "$m: C program against the --weights FILE library" clang-19 -std=c11 -O1 -DMODEL=gpt2wf \
+    "-DHEADER=\"libgpt2wf.h\"" -I"$tmp/wf" "$tmp/session.c" -o "$tmp/wf/session" \
+    -L"$tmp/wf" -lgpt2wf -Wl,-rpath,"$tmp/wf" -lm -lpthread
+run "$m: --weights FILE library session" sh -c "'$tmp/wf/session' '$tmp/wf.f32' $IDS $N >'$tmp/wf.ids'"
+same "--weights FILE library session = ref (ids, logits)" "$tmp/wf.ids" "$tmp/wf.f32"
+
 # A direct call of the decode entry (no session) at pos = max_ctx (128 for this gpt2): the
 # C API's ERR_RUN and the wasm loader's exception carry the kernel's message with pos, T
 # and the limit; pos = max_ctx - 1 runs.
