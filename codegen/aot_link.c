@@ -38,12 +38,12 @@ static const char *const rt_sources[] = {"runtime/aot.c", "runtime/aot_main.c", 
                                          "runtime/npy.c", "runtime/values.c", "ir/status.c",
                                          "ir/dtype.c", "runtime/aot_session.c",
                                          "runtime/aot_lm_main.c", "runtime/session.c",
-                                         "runtime/sample.c"};
+                                         "runtime/sample.c", "runtime/report.c"};
 static const char *const rt_headers[] = {"runtime/aot.h", "runtime/npy.h", "runtime/threads.h",
                                          "runtime/values.h", "runtime/rng.h", "ir/status.h",
                                          "ir/dtype.h", "ir/graph.h", "ir/arena.h",
                                          "runtime/aot_session.h", "runtime/session.h",
-                                         "runtime/sample.h", "ir/state.h"};
+                                         "runtime/sample.h", "ir/state.h", "runtime/report.h"};
 #define N_SOURCES (int)(sizeof rt_sources / sizeof rt_sources[0])
 #define N_HEADERS (int)(sizeof rt_headers / sizeof rt_headers[0])
 

@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "../ir/hash.h"
+#include "../runtime/report.h"
 #include "compile.h"
 #include "lower.h"
 
@@ -23,12 +24,6 @@ typedef struct entry {
 } entry;
 
 static entry *memory; /* insertion order: the first is the oldest */
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void add_u64(XXH3_state_t *s, uint64_t v) { XXH3_64bits_update(s, &v, sizeof v); }
 static void add_str(XXH3_state_t *s, const char *text) {
@@ -200,17 +195,17 @@ odin_status odin_cache_write_file(const char *dir, const char *path, const void 
 odin_status odin_jit_get(const odin_graph *g, const odin_compile_options *o,
                          const char *cache_dir, odin_program **out, odin_cache_result *how) {
     *out = NULL;
-    double t0 = now_ms();
+    double t0 = odin_now_ms();
     odin_target host;
     uint64_t key;
     ODIN_TRY(odin_target_host(&host));
     ODIN_TRY(odin_compile_key(g, &host, o, &key));
-    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "cache key %.1f ms\n", now_ms() - t0);
+    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "cache key %.1f ms\n", odin_now_ms() - t0);
     entry *e;
     HASH_FIND(hh, memory, &key, sizeof key, e);
     if (e) {
         ODIN_TRY(odin_program_rebind(e->program, g, o));
-        odin_program_set_compile_ms(e->program, now_ms() - t0);
+        odin_program_set_compile_ms(e->program, odin_now_ms() - t0);
         *how = ODIN_CACHE_MEMORY;
         *out = e->program;
         return ODIN_OK;
@@ -239,7 +234,7 @@ odin_status odin_jit_get(const odin_graph *g, const odin_compile_options *o,
             return st;
         }
     }
-    odin_program_set_compile_ms(p, now_ms() - t0);
+    odin_program_set_compile_ms(p, odin_now_ms() - t0);
     remember(key, p);
     *out = p;
     return ODIN_OK;

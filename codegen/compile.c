@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <xxhash.h>
 
 #include "../ops/eval_fallback.h"
 #include "../runtime/profile.h"
+#include "../runtime/report.h"
 #include "../runtime/threads.h"
 #include "emit.h"
 #include "irgen.h"
@@ -57,12 +57,6 @@ const odin_lowering *odin_lowering_find(const odin_node *n) {
         for (const odin_lowering *l = tables[t]; l->op; l++)
             if (!strcmp(l->op, n->op)) return l;
     return NULL;
-}
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* ---- tensor addresses ---- */
@@ -593,14 +587,14 @@ odin_status odin_program_object(const odin_graph *g, const odin_compile_options 
     ODIN_TRY(odin_plan_build(g, odin_elem_fusable, o->fuse, &plan));
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef m = NULL;
-    double t0 = now_ms();
+    double t0 = odin_now_ms();
     odin_status st = odin_codegen_module(g, &plan, t, o, ctx, "odin_main", &m, NULL);
     int n_kernels = st ? 0 : add_kernel_count(m);
-    double t1 = now_ms();
+    double t1 = odin_now_ms();
     if (!st) st = odin_module_optimize(m, t, o->opt_level);
-    double t2 = now_ms();
+    double t2 = odin_now_ms();
     if (!st) st = odin_module_emit(m, t, ODIN_EMIT_OBJECT, obj, size);
-    double t3 = now_ms();
+    double t3 = odin_now_ms();
     /* ODIN_COMPILE_TIMES=1: where JIT compile time goes, on stderr (for tuning). */
     if (getenv("ODIN_COMPILE_TIMES"))
         fprintf(stderr, "%d groups, %d kernels: codegen %.1f ms, optimize %.1f ms, emit %.1f ms\n",
@@ -645,7 +639,7 @@ odin_status odin_program_load(const odin_graph *g, const odin_compile_options *o
                               const odin_target *host, const void *obj, size_t size,
                               odin_program **out) {
     *out = NULL;
-    double t0 = now_ms();
+    double t0 = odin_now_ms();
     odin_program *p = calloc(1, sizeof *p);
     if (!p) return odin_errorf("out of memory");
     p->n_io = g->n_inputs + g->n_outputs;
@@ -670,7 +664,7 @@ odin_status odin_program_load(const odin_graph *g, const odin_compile_options *o
         odin_program_free(p);
         return st;
     }
-    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "load %.1f ms\n", now_ms() - t0);
+    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "load %.1f ms\n", odin_now_ms() - t0);
     *out = p;
     return ODIN_OK;
 }
@@ -686,7 +680,7 @@ odin_status odin_program_rebind(odin_program *p, const odin_graph *g,
 odin_status odin_program_compile(const odin_graph *g, const odin_compile_options *o,
                                  odin_program **out) {
     *out = NULL;
-    double t0 = now_ms();
+    double t0 = odin_now_ms();
     odin_target host;
     void *obj = NULL;
     size_t size = 0;
@@ -694,7 +688,7 @@ odin_status odin_program_compile(const odin_graph *g, const odin_compile_options
     if (!st) st = odin_program_object(g, o, &host, &obj, &size);
     if (!st) st = odin_program_load(g, o, &host, obj, size, out);
     free(obj);
-    if (!st) (*out)->compile_ms = now_ms() - t0;
+    if (!st) (*out)->compile_ms = odin_now_ms() - t0;
     return st;
 }
 

@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../ir/edit.h"
 #include "../ir/hash.h"
 #include "../ops/interpret.h"
 #include "../passes/pass.h"
 #include "../passes/specialize.h"
+#include "../runtime/report.h"
 
 odin_status odin_engine_parse(const char *name, odin_engine *out) {
     if (!strcmp(name, "ref")) *out = ODIN_ENGINE_REF;
@@ -93,12 +93,6 @@ static odin_status bind_values(odin_graph *g, const odin_value *inputs, bool all
     return ODIN_OK;
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 odin_status odin_engine_prepare(odin_graph *g, const odin_value *inputs,
                                 const odin_engine_options *o, odin_program **out,
                                 odin_cache_result *how) {
@@ -114,7 +108,7 @@ odin_status odin_engine_prepare(odin_graph *g, const odin_value *inputs,
      * gpt2 2.95 / 2.88 ms, mlp_b64 0.748 / 0.744 ms, MatMul 128x768x768 1.30 / 1.30 ms). */
     po.opt_level = co.opt_level = o->opt_level >= 0 ? o->opt_level : 2;
     co.profile = o->profile;
-    double t0 = now_ms();
+    double t0 = odin_now_ms();
     ODIN_TRY(odin_run_passes(g, &po));
     for (int round = 0; round < 2 && inputs && !shapes_static(g); round++) {
         bool bound = false;
@@ -125,7 +119,7 @@ odin_status odin_engine_prepare(odin_graph *g, const odin_value *inputs,
         ODIN_TRY(odin_run_passes(g, &po));
     }
     /* ODIN_COMPILE_TIMES=1 (see codegen/compile.c): the graph passes' share */
-    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "passes %.1f ms\n", now_ms() - t0);
+    if (getenv("ODIN_COMPILE_TIMES")) fprintf(stderr, "passes %.1f ms\n", odin_now_ms() - t0);
     return odin_jit_get(g, &co, o->cache_dir, out, how);
 }
 

@@ -10,21 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../ops/interpret.h"
 #include "../passes/pass.h"
 #include "../passes/specialize.h"
+#include "../runtime/report.h"
 #include "cache.h"
 #include "huge_weights.h"
 #include "target.h"
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Bytes the session's buffer for output i holds for T tokens. */
 static size_t output_bytes(const odin_lm_layout *l, int i, int T) {
@@ -142,7 +136,7 @@ static odin_status jit_prepare_entry(jit_runner *r, int T, jit_entry **out) {
         r->entries = e;
         r->cap_entries = cap;
     }
-    double t0 = now_ms();
+    double t0 = odin_now_ms();
     odin_value *vals = calloc((size_t)r->g->n_inputs + 1, sizeof *vals);
     odin_value *outs = calloc((size_t)r->g->n_outputs + 1, sizeof *outs);
     odin_graph *g = NULL;
@@ -173,7 +167,7 @@ static odin_status jit_prepare_entry(jit_runner *r, int T, jit_entry **out) {
     }
     r->entries[r->n_entries] = (jit_entry){.T = T, .g = g, .p = p};
     *out = &r->entries[r->n_entries++];
-    r->stats.compile_ms += now_ms() - t0;
+    r->stats.compile_ms += odin_now_ms() - t0;
     r->stats.compiles++;
     return ODIN_OK;
 }
@@ -283,12 +277,12 @@ odin_status odin_lm_runner_create(const odin_graph *g, const odin_lm_layout *lay
     r->layout.state = s;
     if (r->opt_level >= 2) {
         bool changed = false;
-        double t0 = now_ms();
+        double t0 = odin_now_ms();
         odin_status st = clone_graph(g, &r->packed_g);
         if (!st) st = odin_pass_pack(r->packed_g, &changed);
         /* a decode step streams these: on 2 MiB pages (huge_weights.c says why) */
         if (!st) odin_weights_to_huge_pages(r->packed_g, 1 << 20, &r->packed_block);
-        r->stats.compile_ms += now_ms() - t0; /* part of preparing the programs */
+        r->stats.compile_ms += odin_now_ms() - t0; /* part of preparing the programs */
         if (st) {
             jit_destroy(r);
             return odin_status_prefix(st, "%s: packing weights", g->name ? g->name : "graph");

@@ -9,17 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "aot_session.h"
+#include "report.h"
 #include "sample.h"
 #include "threads.h"
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void usage(FILE *f, const char *prog, const odin_aot_lm *d) {
     fprintf(f,
@@ -57,9 +51,9 @@ static int generate(const char *prog, const odin_aot_lm *d, const int32_t *promp
     int32_t *out = calloc((size_t)max_tokens + 1, sizeof *out);
     if (!out) return 1;
     int rc = odin_aot_session_create(d, weights, &s);
-    double t0 = now_ms(), prefill_ms = 0, decode_ms = 0;
+    double t0 = odin_now_ms(), prefill_ms = 0, decode_ms = 0;
     if (!rc) rc = odin_aot_session_prefill(s, prompt, n_prompt);
-    prefill_ms = now_ms() - t0;
+    prefill_ms = odin_now_ms() - t0;
     int generated = 0, steps = 0;
     for (int i = 0; !rc && i < max_tokens; i++) {
         int64_t id = odin_argmax(odin_aot_session_logits(s), d->vocab);
@@ -71,19 +65,21 @@ static int generate(const char *prog, const odin_aot_lm *d, const int32_t *promp
         printf("%s%lld", i ? " " : "", (long long)id);
         fflush(stdout);
         if (i + 1 == max_tokens) break;
-        t0 = now_ms();
+        t0 = odin_now_ms();
         rc = odin_aot_session_step(s, (int32_t)id);
-        decode_ms += now_ms() - t0;
+        decode_ms += odin_now_ms() - t0;
         steps++;
     }
     printf("\n");
     if (rc) {
         fprintf(stderr, "%s: %s\n", prog, odin_aot_last_error());
     } else {
-        printf("{\"model\":\"%s\",\"engine\":\"aot\",\"threads\":%d,\"prompt_tokens\":%lld,"
+        printf("{\"model\":");
+        odin_print_json_string(stdout, d->name);
+        printf(",\"engine\":\"aot\",\"threads\":%d,\"prompt_tokens\":%lld,"
                "\"generated_tokens\":%d,\"prefill_ms\":%.3f,\"prefill_tok_s\":%.3f,\"decode_ms\":%.3f,"
                "\"decode_steps\":%d,\"decode_tok_s\":%.3f,\"tokens\":[",
-               d->name, odin_rt_threads(), (long long)n_prompt, generated, prefill_ms,
+               odin_rt_threads(), (long long)n_prompt, generated, prefill_ms,
                prefill_ms > 0 ? n_prompt / (prefill_ms / 1e3) : 0, decode_ms, steps,
                decode_ms > 0 ? steps / (decode_ms / 1e3) : 0);
         for (int i = 0; i < generated; i++) printf("%s%d", i ? "," : "", out[i]);

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "aot.h"
 #include "npy.h"
+#include "report.h"
 #include "threads.h"
 #include "values.h"
 
@@ -88,46 +88,24 @@ static odin_status read_input(const odin_aot_tensor *t, const char *file, odin_v
                        file, odin_dtype_name(v->dtype), got, t->dtype_name, want);
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void print_json_string(const char *text) {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
-}
-
 static odin_status run_bench(odin_aot_instance *m, const odin_aot_model *d, int runs,
                              void **in, void **out) {
     double *ms = calloc((size_t)runs, sizeof *ms);
     if (!ms) return odin_errorf("out of memory");
     for (int i = 0; i < runs; i++) {
-        double t0 = now_ms();
+        double t0 = odin_now_ms();
         int rc = odin_aot_run(m, in, out);
-        ms[i] = now_ms() - t0;
+        ms[i] = odin_now_ms() - t0;
         if (rc) {
             free(ms);
             return odin_errorf("%s", odin_aot_last_error());
         }
     }
-    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-    double median = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
+    double median = odin_sort_median(ms, runs);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"model\":");
-    print_json_string(d->name);
+    odin_print_json_string(stdout, d->name);
     printf(",\"engine\":\"aot\",\"threads\":%d,\"compile_ms\":0,\"median_ms\":%.4f,"
            "\"min_ms\":%.4f,\"iters\":%d,\"arena_bytes\":%lld,\"peak_rss_mb\":%.1f}\n",
            odin_rt_threads(), median, ms[0], runs, (long long)d->arena_bytes, ru.ru_maxrss / 1024.0);
@@ -155,9 +133,9 @@ static odin_status run(const odin_aot_model *d, const main_opts *o) {
         if (!out[i]) st = odin_errorf("out of memory");
     }
     if (!st && odin_aot_create(d, o->weights, &m)) st = odin_errorf("%s", odin_aot_last_error());
-    double t0 = now_ms();
+    double t0 = odin_now_ms();
     if (!st && odin_aot_run(m, in, out)) st = odin_errorf("%s", odin_aot_last_error());
-    double t1 = now_ms();
+    double t1 = odin_now_ms();
     for (int i = 0; !st && i < d->n_outputs; i++) {
         char summary[512];
         odin_value_summary(&outs[i], summary, sizeof summary);

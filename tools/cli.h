@@ -30,9 +30,5 @@ int odin_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(
 /* argv[*i] == flag: store argv[++*i] in *value (error if missing). Returns true if matched. */
 bool odin_cli_opt(int argc, char **argv, int *i, const char *flag, const char **value,
                   bool *missing);
-/* Monotonic wall clock in milliseconds (for timing phases and --bench). */
-double odin_cli_now_ms(void);
-/* Print text to stdout as a JSON string literal (quotes, backslashes, control chars escaped). */
-void odin_cli_print_json_string(const char *text);
 
 #endif

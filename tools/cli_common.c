@@ -1,8 +1,8 @@
-/* tools/cli_common.c — argument, error, timing and JSON-output helpers shared by the subcommands. */
+/* tools/cli_common.c — argument and error helpers shared by the subcommands (their clock,
+ * JSON strings and medians are runtime/report.h's, shared with the AOT executables). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -39,18 +39,3 @@ bool odin_cli_opt(int argc, char **argv, int *i, const char *flag, const char **
     return true;
 }
 
-double odin_cli_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-void odin_cli_print_json_string(const char *text) {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
-}

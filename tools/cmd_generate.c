@@ -14,6 +14,7 @@
 #include "../codegen/session_jit.h"
 #include "../frontend/load.h"
 #include "../runtime/npy.h"
+#include "../runtime/report.h"
 #include "../runtime/sample.h"
 #include "../runtime/threads.h"
 #include "../runtime/tokenizer.h"
@@ -164,15 +165,15 @@ static odin_status generate(const gen_opts *o, odin_graph *g, odin_engine engine
     odin_sampler *sampler = NULL;
     ODIN_TRY(odin_lm_session_open(g, &eo, &so, false, &s));
     odin_status st = odin_sampler_create(odin_session_vocab(s), &o->sampling, &sampler);
-    double t0 = odin_cli_now_ms();
+    double t0 = odin_now_ms();
     if (!st) st = odin_session_warm_up(s, n_prompt);
-    r->compile_ms = odin_cli_now_ms() - t0;
+    r->compile_ms = odin_now_ms() - t0;
     utf8_stream out = {0};
     if (!st && o->echo) stream_write(&out, (const unsigned char *)o->prompt, strlen(o->prompt), true);
     const float *logits = NULL;
-    t0 = odin_cli_now_ms();
+    t0 = odin_now_ms();
     if (!st) st = odin_session_prefill(s, prompt, n_prompt, &logits);
-    r->prefill_ms = odin_cli_now_ms() - t0;
+    r->prefill_ms = odin_now_ms() - t0;
     int64_t eos = odin_tokenizer_eos(tok), vocab = odin_session_vocab(s);
     float *seen = NULL; /* --logits-out: one row per sampled position */
     if (!st && o->logits_out && !(seen = malloc(sizeof *seen * (size_t)vocab * (size_t)(o->max_tokens + 1))))
@@ -192,9 +193,9 @@ static odin_status generate(const gen_opts *o, odin_graph *g, odin_engine engine
         r->generated++;
         st = emit(tok, &out, id);
         if (st || i + 1 == o->max_tokens) break;
-        t0 = odin_cli_now_ms();
+        t0 = odin_now_ms();
         st = odin_session_step(s, id, &logits);
-        r->decode_ms += odin_cli_now_ms() - t0;
+        r->decode_ms += odin_now_ms() - t0;
         r->steps++;
     }
     stream_write(&out, NULL, 0, true);
@@ -237,7 +238,7 @@ static int run(const gen_opts *o, odin_engine engine) {
         getrusage(RUSAGE_SELF, &ru);
         double prefill_s = r.prefill_ms / 1e3, decode_s = r.decode_ms / 1e3;
         printf("\n{\"model\":");
-        odin_cli_print_json_string(o->model);
+        odin_print_json_string(stdout, o->model);
         printf(",\"engine\":\"%s\",\"threads\":%d,\"prompt_tokens\":%zu,\"generated_tokens\":%zu,"
                "\"prefill_ms\":%.3f,\"prefill_tok_s\":%.3f,\"decode_ms\":%.3f,\"decode_steps\":%zu,"
                "\"decode_tok_s\":%.3f,\"compile_ms\":%.3f,\"compiles\":%d,\"stop\":\"%s\","

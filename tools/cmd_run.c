@@ -18,6 +18,7 @@
 #include "../ops/interpret.h"
 #include "../runtime/npy.h"
 #include "../runtime/profile.h"
+#include "../runtime/report.h"
 #include "../runtime/threads.h"
 #include "../runtime/values.h"
 #include "cli.h"
@@ -202,11 +203,6 @@ static odin_status write_outputs(const odin_graph *g, const odin_value *outs, co
     return ODIN_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void print_outputs(const odin_graph *g, const odin_value *outs) {
     for (int i = 0; i < g->n_outputs; i++) {
         char shape[160], summary[512];
@@ -243,20 +239,19 @@ static odin_status bench(odin_graph *g, odin_program *p, const run_opts *o, cons
     for (int i = 0; i < g->n_outputs && !st; i++) out_ptrs[i] = outs[i].data;
     if (!st && p && o->profile) odin_rt_profile_reset(odin_program_plan(p)->n_groups);
     for (int i = 0; i < runs && !st; i++) {
-        double t0 = odin_cli_now_ms();
+        double t0 = odin_now_ms();
         st = run_again(g, p, ins, outs, in_ptrs, out_ptrs);
-        ms[i] = odin_cli_now_ms() - t0;
+        ms[i] = odin_now_ms() - t0;
     }
     if (!st && p && o->profile) odin_profile_print(stdout, g, odin_program_plan(p), runs);
     if (!st && o->bench > 0) {
-        qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-        double median = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
+        double median = odin_sort_median(ms, runs);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         char opt[16];
         snprintf(opt, sizeof opt, "O%d", o->opt_level >= 0 ? o->opt_level : 2);
         printf("{\"model\":");
-        odin_cli_print_json_string(o->model);
+        odin_print_json_string(stdout, o->model);
         printf(",\"engine\":\"%s\",\"threads\":%d,\"opt\":\"%s\",\"cache\":\"%s\",\"compile_ms\":%.3f,"
                "\"compile_cpu_ms\":%.3f,\"median_ms\":%.4f,\"min_ms\":%.4f,\"iters\":%d,\"arena_bytes\":%zu,"
                "\"fallbacks\":%d,\"peak_rss_mb\":%.1f}\n",
@@ -298,9 +293,9 @@ static int run(const run_opts *o, odin_engine engine) {
         eo.profile = o->profile;
         eo.cache_dir = o->cache_dir;
         odin_cache_result how;
-        double t0 = odin_cli_now_ms(), c0 = cpu_ms();
+        double t0 = odin_now_ms(), c0 = cpu_ms();
         st = odin_engine_prepare(g, ins, &eo, &p, &how);
-        compile_ms = odin_cli_now_ms() - t0;
+        compile_ms = odin_now_ms() - t0;
         compile_cpu = cpu_ms() - c0;
         if (!st) {
             cache = how == ODIN_CACHE_MISS ? "miss" : "hit";
@@ -313,10 +308,10 @@ static int run(const run_opts *o, odin_engine engine) {
                    odin_program_arena_bytes(p));
         }
     }
-    double t0 = odin_cli_now_ms(), t1 = t0;
+    double t0 = odin_now_ms(), t1 = t0;
     if (!st) {
         st = p ? odin_engine_run(p, ins, outs) : odin_interpret(g, ins, n, outs);
-        t1 = odin_cli_now_ms();
+        t1 = odin_now_ms();
     }
     if (!st) {
         print_outputs(g, outs);
