@@ -22,10 +22,12 @@
 /* stack row buffers above this many floats are not worth it (the pass never makes them) */
 #define WINO_MAX_BUF 16384
 /* A plane's T x P transform-domain values are staged on the stack (then copied as T
- * contiguous runs) when they fit: written or read in place they are T streams C*P floats
- * apart, which for power-of-two-ish C*P (256 channels x 16 tiles: 16 KiB) all fall into
- * the same few L1 sets, and each line is evicted between the tile rows that fill it. */
+ * contiguous runs) when they fit and C*P floats is a multiple of 4 KiB: written or read in
+ * place they are then T streams that all fall into the same L1 sets (256 channels x 16
+ * tiles: 16 KiB apart), and each line is evicted between the tile rows that fill it.
+ * Otherwise the copy costs more than it saves (measured on ResNet-18's 56x56 and 28x28). */
 #define WINO_MAX_STAGE 8192
+
 
 typedef struct wino_plan {
     const odin_wino_mats *mt;
@@ -34,6 +36,10 @@ typedef struct wino_plan {
     int b_arg, r_arg;     /* output: bias, residual inputs (-1 none) */
     float lo, hi;         /* output: clamp */
 } wino_plan;
+
+static bool wants_stage(const wino_plan *p) {
+    return p->a * p->a * p->P <= WINO_MAX_STAGE && (p->C * p->P) % 1024 == 0;
+}
 
 static int pick_lanes(odin_lower_ctx *c, int64_t tw) {
     int vf = odin_target_vector_floats(c->target);
@@ -208,7 +214,7 @@ static odin_status input_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef h
     in_state s = {p, NULL, NULL, NULL, 0};
     s.buf = odin_entry_alloca(c, LLVMArrayType2(c->t_f32, (uint64_t)(a * BW)), "rows");
     int64_t T = a * a;
-    bool staged = T * p->P <= WINO_MAX_STAGE;
+    bool staged = wants_stage(p);
     LLVMValueRef stage = staged ? odin_entry_alloca(c, LLVMArrayType2(c->t_f32, (uint64_t)(T * p->P)), "stage") : NULL;
     /* columns outside the input stay zero for every row */
     int64_t cl = p->pl < BW ? p->pl : BW, ch = p->pl + p->W < BW ? p->pl + p->W : BW;
@@ -330,7 +336,7 @@ static odin_status output_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef 
     out_state s = {p, NULL, NULL, NULL, 0};
     s.buf = odin_entry_alloca(c, LLVMArrayType2(c->t_f32, (uint64_t)(m * YW)), "rows");
     int64_t T = p->a * p->a;
-    bool staged = T * p->P <= WINO_MAX_STAGE;
+    bool staged = wants_stage(p);
     LLVMValueRef stage = staged ? odin_entry_alloca(c, LLVMArrayType2(c->t_f32, (uint64_t)(T * p->P)), "stage") : NULL;
     odin_loop lp, lt;
     LLVMValueRef pl = odin_loop_begin(c, &lp, lo, hi, 1, "plane"); /* n * K + k */

@@ -33,6 +33,7 @@
 #define WINO_MIN_TILES_2 16 /* F(2x2,3x3) */
 #define WINO_MIN_TILES_4 32 /* F(4x4,3x3) */
 #define WINO_MAX_RATIO 0.6
+#define WINO_MAX_WIDTH 2048
 
 /* 0: off, 1: the profitability rule, 2 / 4: that tile size whenever the form fits. */
 static int wino_mode(void) {
@@ -77,6 +78,8 @@ static int64_t choose(const odin_graph *g, int ni, int mode, odin_conv_geom *geo
             return 0;
     int64_t N = x->dims[0], C = x->dims[1], K = w->dims[0], OH = geo->out[0], OW = geo->out[1];
     if (C < WINO_MIN_CHANNELS || K < WINO_MIN_CHANNELS) return 0;
+    /* the lowering keeps a tile row's input and output rows on the stack */
+    if (OW > WINO_MAX_WIDTH) return 0;
     if (mode == 2 || mode == 4) return mode;
     int64_t best = 0;
     double best_mults = 0;
