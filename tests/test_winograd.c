@@ -167,6 +167,10 @@ static const wcase forced[] = {
     {1, 16, 16, 1, 40, {1, 1, 1, 1}, 1, 1, 1, 3, false, false, 1, "4", 4},
     {1, 19, 16, 70, 3, {1, 1, 1, 1}, 1, 1, 1, 3, true, false, 1, "2", 2},
     {1, 48, 37, 61, 67, {1, 1, 1, 1}, 1, 1, 1, 3, true, true, 1, "4", 4}, /* wide rows */
+    /* channels x tiles a multiple of 1024 floats: planes staged on the stack */
+    {1, 64, 64, 16, 16, {1, 1, 1, 1}, 1, 1, 1, 3, true, true, 1, "4", 4},
+    {2, 32, 64, 16, 16, {1, 1, 1, 1}, 1, 1, 1, 3, true, false, 2, "4", 4},
+    {2, 64, 32, 8, 8, {1, 1, 1, 1}, 1, 1, 1, 3, false, true, 1, "2", 2},
 };
 
 /* the rule: F(4x4) on 28x28 (49 tiles), F(2x2) on 14x14 and 7x7, none on 3x3 */
