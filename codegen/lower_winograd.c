@@ -151,6 +151,44 @@ static LLVMValueRef pick(odin_lower_ctx *c, LLVMValueRef w, int vl, int64_t step
     return LLVMBuildShuffleVector(c->b, w, LLVMGetPoison(LLVMTypeOf(w)), LLVMConstVector(idx, (unsigned)vl), "");
 }
 
+static LLVMValueRef fma_c(odin_lower_ctx *c, int vl, LLVMValueRef x, double k, LLVMValueRef acc) {
+    LLVMValueRef args[3] = {x, val_const(c, vl, k), acc};
+    return odin_intrinsic(c, "llvm.fmuladd", val_type(c, vl), args, 3);
+}
+
+/* out = B^T in (a values). F(4x4)'s rows share terms (12 operations instead of 22):
+ * rows 1, 2 = (d4 - 4 d2) +- (d3 - 4 d1), rows 3, 4 = (d4 - d2) +- 2 (d3 - d1). */
+static void apply_bt(odin_lower_ctx *c, const odin_wino_mats *mt, int vl, LLVMValueRef *d,
+                     LLVMValueRef *out) {
+    if (mt->m != 4) {
+        for (int i = 0; i < mt->a; i++) out[i] = lin(c, vl, mt->bt[i], 1, d, mt->a);
+        return;
+    }
+    LLVMValueRef a = fma_c(c, vl, d[2], -4, d[4]), b = fma_c(c, vl, d[1], -4, d[3]);
+    LLVMValueRef e = LLVMBuildFSub(c->b, d[4], d[2], ""), f = LLVMBuildFSub(c->b, d[3], d[1], "");
+    out[0] = fma_c(c, vl, d[0], 4, fma_c(c, vl, d[2], -5, d[4]));
+    out[1] = LLVMBuildFAdd(c->b, a, b, "");
+    out[2] = LLVMBuildFSub(c->b, a, b, "");
+    out[3] = fma_c(c, vl, f, 2, e);
+    out[4] = fma_c(c, vl, f, -2, e);
+    out[5] = fma_c(c, vl, d[1], 4, fma_c(c, vl, d[3], -5, d[5]));
+}
+
+/* out = A^T in (m of a values). F(4x4): sums and differences of the +-1 and +-2 pairs. */
+static void apply_at(odin_lower_ctx *c, const odin_wino_mats *mt, int vl, LLVMValueRef *d,
+                     LLVMValueRef *out) {
+    if (mt->m != 4) {
+        for (int i = 0; i < mt->m; i++) out[i] = lin(c, vl, mt->at[i], 1, d, mt->a);
+        return;
+    }
+    LLVMValueRef s12 = LLVMBuildFAdd(c->b, d[1], d[2], ""), t12 = LLVMBuildFSub(c->b, d[1], d[2], "");
+    LLVMValueRef s34 = LLVMBuildFAdd(c->b, d[3], d[4], ""), t34 = LLVMBuildFSub(c->b, d[3], d[4], "");
+    out[0] = LLVMBuildFAdd(c->b, LLVMBuildFAdd(c->b, d[0], s12, ""), s34, "");
+    out[1] = fma_c(c, vl, t34, 2, t12);
+    out[2] = fma_c(c, vl, s34, 4, s12);
+    out[3] = LLVMBuildFAdd(c->b, fma_c(c, vl, t34, 8, t12), d[5], "");
+}
+
 /* ---- WinogradInput ---- */
 
 typedef struct in_state {
@@ -177,19 +215,22 @@ static void input_tiles(odin_lower_ctx *c, const in_state *s, LLVMValueRef tx0) 
         LLVMValueRef w1 = val_load(c, wt, odin_gep(c, c->t_f32, row, odin_i64(c, 2)));
         for (int q = 0; q < a; q++) d[r][q] = q < m ? pick(c, w0, vl, m, q) : pick(c, w1, vl, m, q - 2);
     }
-    for (int i = 0; i < a; i++)
-        for (int q = 0; q < a; q++) {
-            LLVMValueRef colv[ODIN_WINO_MAX_A];
-            for (int r = 0; r < a; r++) colv[r] = d[r][q];
-            t[i][q] = lin(c, vl, mt->bt[i], 1, colv, a);
-        }
+    for (int q = 0; q < a; q++) {
+        LLVMValueRef colv[ODIN_WINO_MAX_A], res[ODIN_WINO_MAX_A];
+        for (int r = 0; r < a; r++) colv[r] = d[r][q];
+        apply_bt(c, mt, vl, colv, res);
+        for (int i = 0; i < a; i++) t[i][q] = res[i];
+    }
     LLVMValueRef p0 = LLVMBuildNSWAdd(c->b, s->pbase, tx0, "");
-    for (int i = 0; i < a; i++)
+    for (int i = 0; i < a; i++) {
+        LLVMValueRef vrow[ODIN_WINO_MAX_A];
+        apply_bt(c, mt, vl, t[i], vrow);
         for (int j = 0; j < a; j++) {
-            LLVMValueRef v = lin(c, vl, mt->bt[j], 1, t[i], a);
+            LLVMValueRef v = vrow[j];
             LLVMValueRef at = odin_gep(c, c->t_f32, s->vbase, odin_add_i64(c, p0, (int64_t)(i * a + j) * s->vstride));
             val_store(c, v, at);
         }
+    }
 }
 
 /* tile vectors of a row: whole vectors, then one overlapping the last whole one */
@@ -294,15 +335,15 @@ static void output_tiles(odin_lower_ctx *c, const out_state *s, LLVMValueRef tx0
     for (int r = 0; r < a; r++)
         for (int q = 0; q < a; q++)
             mm[r][q] = val_load(c, vt, odin_gep(c, c->t_f32, s->mbase, odin_add_i64(c, p0, (int64_t)(r * a + q) * s->mstride)));
-    for (int i = 0; i < m; i++)
-        for (int q = 0; q < a; q++) {
-            LLVMValueRef colv[ODIN_WINO_MAX_A];
-            for (int r = 0; r < a; r++) colv[r] = mm[r][q];
-            t[i][q] = lin(c, vl, mt->at[i], 1, colv, a);
-        }
+    for (int q = 0; q < a; q++) {
+        LLVMValueRef colv[ODIN_WINO_MAX_A], res[4];
+        for (int r = 0; r < a; r++) colv[r] = mm[r][q];
+        apply_at(c, mt, vl, colv, res);
+        for (int i = 0; i < m; i++) t[i][q] = res[i];
+    }
     LLVMValueRef col0 = odin_mul_i64(c, tx0, p->m);
     for (int i = 0; i < m; i++) {
-        for (int j = 0; j < m; j++) y[j] = lin(c, vl, mt->at[j], 1, t[i], a);
+        apply_at(c, mt, vl, t[i], y);
         LLVMValueRef row = odin_gep(c, c->t_f32, s->buf, odin_add_i64(c, col0, i * YW));
         if (vl == 1) {
             for (int j = 0; j < m; j++) odin_store(c, y[j], row, odin_i64(c, j));
