@@ -8,7 +8,7 @@
  * instead of one K x C*9 x OH*OW im2col GEMM: (m+2)^2 / (9 m^2) of the multiplies,
  * 0.44x for F(2x2,3x3) and 0.25x for F(4x4,3x3) before tile remainders.
  *
- * When it fires (measured on ResNet-18, JIT 1 and 2 threads and wasm): both C and K at
+ * When it fires (measured per layer on ResNet-18's shapes, JIT, 1 thread): both C and K at
  * least WINO_MIN_CHANNELS (the transforms cost about a GEMM of depth 1 per tile and
  * channel, so few channels do not pay), and the tile size m in {4, 2} whose multiply count
  * (m+2)^2 * tiles is smallest is at most WINO_MAX_RATIO of the direct 9 * OH * OW, with
@@ -16,6 +16,9 @@
  * ResNet-18 at 224: F(4x4) on the 56x56 and 28x28 maps (196 and 49 tiles), F(2x2) on
  * 14x14 (49 tiles; F(4x4)'s 16 tiles made a GEMM as slow as im2col's) and 7x7 (16 tiles:
  * 2.2 ms GEMM against 3.1 ms im2col per conv, 1 thread; F(4x4)'s 4 tiles took 5 ms).
+ * The price is weight memory: U holds (m+2)^2 / 9 times the filter's floats (1.8x for
+ * F(2x2), 4x for F(4x4)); ResNet-18's constants (and wasm module) grow from 47 to 81 MB,
+ * 22 MB of it the three 7x7 convs.
  * ODIN_WINOGRAD=0 in the environment turns the pass off (A/B comparisons); =2 or =4
  * forces that tile size on every conv of the right form. Runs before pack, which packs U
  * into the row panels the conv GEMM reads. */
