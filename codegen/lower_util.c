@@ -102,8 +102,7 @@ LLVMValueRef odin_error_record(odin_lower_ctx *c, bool create) {
 
 void odin_emit_input_error(odin_lower_ctx *c, LLVMValueRef bad, const char *prefix,
                            LLVMValueRef value, const char *suffix) {
-    LLVMValueRef rec = c->allow_fallback ? NULL : odin_error_record(c, false);
-    if (c->allow_fallback || !rec) {
+    if (c->allow_fallback) {
         odin_emit_error_exit(c, bad);
         return;
     }
@@ -111,11 +110,14 @@ void odin_emit_input_error(odin_lower_ctx *c, LLVMValueRef bad, const char *pref
     LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(c->c, c->fn, "input_ok");
     LLVMBuildCondBr(c->b, bad, fail, ok);
     LLVMPositionBuilderAtEnd(c->b, fail);
-    LLVMTypeRef ty = error_record_type(c);
-    LLVMValueRef fields[3] = {value, LLVMBuildGlobalStringPtr(c->b, prefix, "error_prefix"),
-                              LLVMBuildGlobalStringPtr(c->b, suffix, "error_suffix")};
-    for (unsigned i = 0; i < 3; i++)
-        LLVMBuildStore(c->b, fields[i], LLVMBuildStructGEP2(c->b, ty, rec, i, ""));
+    LLVMValueRef rec = odin_error_record(c, false); /* made by the driver; without: code only */
+    if (rec) {
+        LLVMTypeRef ty = error_record_type(c);
+        LLVMValueRef fields[3] = {value, LLVMBuildGlobalStringPtr(c->b, prefix, "error_prefix"),
+                                  LLVMBuildGlobalStringPtr(c->b, suffix, "error_suffix")};
+        for (unsigned i = 0; i < 3; i++)
+            LLVMBuildStore(c->b, fields[i], LLVMBuildStructGEP2(c->b, ty, rec, i, ""));
+    }
     LLVMBuildRet(c->b, LLVMConstInt(c->t_i32, 2, 0));
     LLVMPositionBuilderAtEnd(c->b, ok);
 }
