@@ -145,7 +145,7 @@ odin_status odin_aot_lm_write_header(FILE *f, const odin_lm_entries *lm, const c
             " * %s_session_logits (%lld floats, valid until the next call). Token ids are in\n"
             " * [0, %lld)%s. Functions return ODIN_MODEL_* codes; %s_last_error() says why.\n"
             " * A bad argument (ERR_ARGUMENT: token id, full context) leaves the state as it\n"
-            " * was; after ERR_RUN it is undefined: reset. */\n"
+            " * was; after ERR_RUN it is undefined: reset.%s */\n"
             "#define %s_VOCAB %lld\n#define %s_PREFILL_TOKENS %d\n"
             "#ifndef ODIN_MODEL_LM_TYPES\n#define ODIN_MODEL_LM_TYPES\n"
             "typedef struct odin_lm_session odin_lm_session;\n#endif\n"
@@ -159,7 +159,11 @@ odin_status odin_aot_lm_write_header(FILE *f, const odin_lm_entries *lm, const c
             "void %s_session_reset(odin_lm_session *s);\n"
             "void %s_session_destroy(odin_lm_session *s);\n\n",
             n, lm->T[1], lm->T[1], n, (long long)lm->layout.vocab, (long long)lm->layout.vocab,
-            lm->layout.max_ctx > 0 ? "; at most max_ctx tokens fit a session" : "", n, up,
+            lm->layout.max_ctx > 0 ? "; at most max_ctx tokens fit a session" : "", n,
+            lm->layout.max_ctx > 0 ? "\n * A direct call (the _run entry, no session) with pos + T past max_ctx fails\n"
+                                     " * with ERR_RUN; the last error names pos, T and max_ctx."
+                                   : "",
+            up,
             (long long)lm->layout.vocab, up, lm->T[1], n, n, n, n, n, n, n, n, n);
     return ODIN_OK;
 }
