@@ -910,5 +910,11 @@ odin_status odin_emit_gemm(odin_lower_ctx *c, const odin_gemm_spec *s) {
     }
     /* when N < NRW there is no full tile: the tail kernel does all the work */
     if (!p.mk[0][0] && !p.mk[1][0]) return odin_errorf("GEMM plan has no micro-kernel");
-    return odin_parallel_range(c, p.nbatch * p.n_rg * p.n_cc, 1, gemm_body, &p);
+    /* Pre-packed B costs nothing to start a chunk with, so the units go out in several
+     * chunks per thread: a worker that wakes late (a futex wake-up of an idle vCPU takes
+     * 20-100 us here) or is descheduled mid-job leaves its share to the others in pieces
+     * instead of doubling the caller's time. Packing GEMMs keep one chunk per thread (a
+     * chunk packs B again for each column chunk it starts). */
+    int64_t grain = s->b_panel > 0 ? -1 : 1;
+    return odin_parallel_range(c, p.nbatch * p.n_rg * p.n_cc, grain, gemm_body, &p);
 }
