@@ -113,6 +113,8 @@ static bool packed_accepts(const odin_graph *g, int node) {
     const odin_tensor *a = tensor_in(g, n, 0), *p = tensor_in(g, n, 1), *ct = tensor_in(g, n, 2);
     if (!a || !p || p->rank != 3 || a->rank < 1 || p->dims[1] < 1 || p->dims[2] < 1) return false;
     if (odin_attr_i(n, "trans_a") && a->rank != 2) return false;
+    const odin_tensor *r = tensor_in(g, n, 3), *y = n->outputs[0] >= 0 ? &g->tensors[n->outputs[0]] : NULL;
+    if (r && (!y || odin_tensor_numel(r) != odin_tensor_numel(y))) return false; /* residual: Y's shape */
     return !ct || ct->rank <= 2;
 }
 
@@ -133,6 +135,10 @@ static odin_status lower_packed(odin_lower_ctx *c) {
     s.alpha = odin_attr_f(n, "alpha");
     s.beta = odin_attr_f(n, "beta");
     add_c_term(&s, ct);
+    /* the fused epilogue (passes/fuse_gemm.c): residual laid out like Y, then the clamp */
+    if (tensor_in(c->g, n, 3)) s.r_arg = 3;
+    s.act_lo = odin_attr_f(n, "act_min");
+    s.act_hi = odin_attr_f(n, "act_max");
     return odin_emit_gemm(c, &s);
 }
 

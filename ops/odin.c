@@ -10,17 +10,20 @@
 
 #include "op.h"
 
-/* ---- PackedMatMul(A, P, C?) -> Y ----
+/* ---- PackedMatMul(A, P, C?, R?) -> Y ----
  * P [ceil(N/W), K, W] holds B [K, N] as column panels of width W: B(k, j) =
- * P[j / W, k, j % W], zero past N. Y = alpha * op(A) B + beta * C with op(A) = A^T when
- * trans_a (A rank 2), else A's leading dims are batch rows: Y = A.dims[:-1] + [N]. C
- * broadcasts to Y unidirectionally (Gemm's rule). */
+ * P[j / W, k, j % W], zero past N. Y = clamp(alpha * op(A) B + beta * C + R, act_min,
+ * act_max) with op(A) = A^T when trans_a (A rank 2), else A's leading dims are batch rows:
+ * Y = A.dims[:-1] + [N]. C broadcasts to Y unidirectionally (Gemm's rule); R (a residual
+ * that passes/fuse_gemm.c folded in, with the Relu/Clip after it) has Y's shape. */
 
 static const odin_attr_schema packed_attrs[] = {
     {"n", ODIN_ATTR_INT, true, 0, 0, NULL},
     {"trans_a", ODIN_ATTR_INT, false, 0, 0, NULL},
     {"alpha", ODIN_ATTR_FLOAT, false, 0, 1.0f, NULL},
     {"beta", ODIN_ATTR_FLOAT, false, 0, 1.0f, NULL},
+    {"act_min", ODIN_ATTR_FLOAT, false, 0, -INFINITY, NULL},
+    {"act_max", ODIN_ATTR_FLOAT, false, 0, INFINITY, NULL},
     {NULL, 0, false, 0, 0, NULL},
 };
 
@@ -49,6 +52,14 @@ static odin_status packed_infer(odin_op_ctx *ctx) {
     if (ta) dims[0] = a->dims[1];
     else memcpy(dims, a->dims, sizeof(int64_t) * (size_t)a->rank);
     dims[rank - 1] = n;
+    if (odin_op_has_input(ctx, 3)) {
+        const odin_value *r = &ctx->in[3];
+        bool same = r->dtype == ODIN_F32 && r->rank == rank;
+        for (int i = 0; same && i < rank; i++) same = r->dims[i] == dims[i];
+        if (!same)
+            return odin_errorf("PackedMatMul residual has shape %s, expected the output's shape",
+                               odin_shape_str(r, sa, sizeof sa));
+    }
     odin_op_set_output(ctx, 0, ODIN_F32, rank, dims);
     return ODIN_OK;
 }
@@ -64,6 +75,8 @@ static odin_status packed_eval(odin_op_ctx *ctx) {
     int64_t N = odin_attr_i(ctx->node, "n"), K = p->dims[1], W = p->dims[2];
     int64_t M = odin_value_numel(y) / N;
     const float *A = a->data, *P = p->data, *C = c ? c->data : NULL;
+    const float *R = odin_op_has_input(ctx, 3) ? ctx->in[3].data : NULL;
+    float lo = odin_attr_f(ctx->node, "act_min"), hi = odin_attr_f(ctx->node, "act_max");
     float *Y = y->data;
     /* C's strides over Y's last two dims (0 = broadcast), Gemm's unidirectional rule */
     int64_t c_si = 0, c_sj = 0;
@@ -83,14 +96,19 @@ static odin_status packed_eval(odin_op_ctx *ctx) {
                 s += (double)(ta ? A[k * M + i] : A[i * K + k]) * col[k * W];
             double v = alpha * s;
             if (C) v += (double)beta * C[i * c_si + j * c_sj];
-            Y[i * N + j] = (float)v;
+            float f = (float)v;
+            if (R) f += R[i * N + j];
+            /* compare-and-select: NaN passes through, as Relu/Clip do */
+            if (f < lo) f = lo;
+            if (f > hi) f = hi;
+            Y[i * N + j] = f;
         }
     return ODIN_OK;
 }
 
 static const odin_op_def packed_matmul_def = {
     .name = "PackedMatMul", .domain = "ai.odin", .since_version = 1, .min_inputs = 2,
-    .max_inputs = 3, .min_outputs = 1, .max_outputs = 1, .attrs = packed_attrs,
+    .max_inputs = 4, .min_outputs = 1, .max_outputs = 1, .attrs = packed_attrs,
     .infer = packed_infer, .eval = packed_eval,
     .doc = "MatMul/Gemm with a constant B in GEMM panel layout [ceil(N/W), K, W] (passes/pack.c)"};
 

@@ -30,6 +30,9 @@ static const odin_pass winograd_pass = {
 static const odin_pass pack_pass = {
     "pack", "constant MatMul/Gemm weights into GEMM panel layout (ai.odin PackedMatMul)",
     odin_pass_pack};
+static const odin_pass fuse_gemm_pass = {
+    "fuse-gemm", "PackedMatMul + residual Add + Relu/Clip into the GEMM's epilogue",
+    odin_pass_fuse_gemm};
 
 static const odin_pass fuse_attention_pass = {
     "fuse-attention", "MatMul, scale, mask, Softmax, MatMul into one ai.odin Attention (no score "
@@ -37,7 +40,7 @@ static const odin_pass fuse_attention_pass = {
 
 static const odin_pass *const all_passes[] = {&canonicalize_pass, &fold_pass, &simplify_pass,
                                               &cse_pass, &dce_pass, &pack_pass,
-                                              &fuse_conv_pass, &winograd_pass,
+                                              &fuse_conv_pass, &winograd_pass, &fuse_gemm_pass,
                                               &fuse_attention_pass};
 #define N_PASSES ((int)(sizeof all_passes / sizeof all_passes[0]))
 
@@ -207,18 +210,18 @@ odin_status odin_run_passes(odin_graph *g, const odin_pass_options *opts) {
     bool changed = false;
     static const char *const o1[] = {"canonicalize", "fold", "fuse-attention", "dce"};
     static const char *const o2[] = {"canonicalize", "fold", "simplify", "cse", "fuse-attention",
-                                     "fuse-conv", "winograd", "pack", "dce"};
+                                     "fuse-conv", "winograd", "pack", "fuse-gemm", "dce"};
     static const char *const loop[] = {"fold", "simplify", "cse", "fuse-attention", "fuse-conv",
-                                       "winograd", "pack", "dce"};
+                                       "winograd", "pack", "fuse-gemm", "dce"};
     switch (o.opt_level) {
     case 0: return ODIN_OK;
     case 1: return run_list(g, o1, 4, &o, &changed);
-    case 2: return run_list(g, o2, 9, &o, &changed);
+    case 2: return run_list(g, o2, (int)(sizeof o2 / sizeof *o2), &o, &changed);
     default:
-        ODIN_TRY(run_list(g, o2, 9, &o, &changed));
+        ODIN_TRY(run_list(g, o2, (int)(sizeof o2 / sizeof *o2), &o, &changed));
         for (int round = 1; changed && round < MAX_ROUNDS; round++) {
             changed = false;
-            ODIN_TRY(run_list(g, loop, 8, &o, &changed));
+            ODIN_TRY(run_list(g, loop, (int)(sizeof loop / sizeof *loop), &o, &changed));
         }
         return ODIN_OK;
     }

@@ -1,6 +1,6 @@
 /* passes/pass.h — the pass manager: a registry of named graph-to-graph passes and the
  * pipelines that the -O levels run (-O0 nothing; -O1 canonicalize, fold, fuse-attention, dce; -O2 adds
- * simplify, cse, fuse-conv, winograd (3x3 convs) and pack (weights into GEMM panels); -O3 iterates the -O2
+ * simplify, cse, fuse-conv, winograd (3x3 convs) pack (weights into GEMM panels) and fuse-gemm; -O3 iterates the -O2
  * passes to a fixed point). Options print the graph after chosen passes and verify it
  * after every pass, so a broken rewrite is reported by the pass that made it. */
 #ifndef ODIN_PASS_H
@@ -60,6 +60,7 @@ odin_status odin_pass_simplify(odin_graph *g, bool *changed);
 odin_status odin_pass_pack(odin_graph *g, bool *changed);
 odin_status odin_pass_fuse_conv(odin_graph *g, bool *changed);
 odin_status odin_pass_winograd(odin_graph *g, bool *changed);
+odin_status odin_pass_fuse_gemm(odin_graph *g, bool *changed);
 odin_status odin_pass_fuse_attention(odin_graph *g, bool *changed);
 
 /* Largest output constant folding creates, in bytes: bigger results stay computed at run

@@ -453,6 +453,61 @@ static void test_conv_fused(void) {
         }
 }
 
+/* ---- GEMM epilogue (passes/fuse_gemm.c) ---- */
+
+/* x [rows] x constant W [K,N] (MatMul, or Gemm with a bias), then + r and/or Relu / Clip:
+ * one PackedMatMul after -O2. */
+static odin_graph *gemm_epilogue_graph(int rank, const int64_t *xd, int64_t N, bool gemm,
+                                       bool res, int act) {
+    odin_graph *g = odin_graph_new("gemm_epilogue");
+    int64_t K = xd[rank - 1], wd[2] = {K, N}, bd[1] = {N}, yd[ODIN_MAX_RANK];
+    memcpy(yd, xd, sizeof(int64_t) * (size_t)rank);
+    yd[rank - 1] = N;
+    int x = odin_input(g, "x", ODIN_F32, rank, xd);
+    int r = res ? odin_input(g, "r", ODIN_F32, rank, yd) : -1;
+    float *w = malloc(sizeof(float) * (size_t)(K * N + N));
+    odin_rng rng;
+    odin_rng_seed(&rng, 5);
+    for (int64_t i = 0; i < K * N + N; i++) w[i] = (float)odin_rng_uniform(&rng) - 0.5f;
+    int wt = odin_constant_f32(g, "w", 2, wd, w);
+    int y;
+    if (gemm) {
+        int ins[3] = {x, wt, odin_constant_f32(g, "bias", 1, bd, w + K * N)};
+        y = odin_build(g, "Gemm", ins, 3, NULL, 0, 1, NULL);
+    } else {
+        y = odin_matmul(g, x, wt);
+    }
+    free(w);
+    if (res) y = odin_add(g, r, y);
+    if (act == 1) y = odin_relu(g, y);
+    if (act == 2) {
+        int ins[3] = {y, odin_scalar_f32(g, "lo", -0.25f), odin_scalar_f32(g, "hi", 0.5f)};
+        y = odin_build(g, "Clip", ins, 3, NULL, 0, 1, NULL);
+    }
+    odin_output(g, y, "y");
+    return g;
+}
+
+static void test_gemm_epilogue(void) {
+    static const int64_t shapes[][3] = {{37, 29, 0}, {1, 67, 130}, {130, 70, 0}};
+    static const int ranks[] = {2, 3, 2};
+    static const int64_t ns[] = {45, 99, 17};
+    for (int threads = 1; threads <= 2; threads++) {
+        odin_rt_set_threads(threads);
+        for (int c = 0; c < 3; c++)
+            for (int f = 1; f < 6; f++) {
+                bool res = f & 1, gemm = c == 2;
+                int act = f >> 1;
+                char what[160];
+                snprintf(what, sizeof what, "%s%s%s case %d, %d threads", gemm ? "Gemm" : "MatMul",
+                         res ? "+Add" : "", act == 1 ? "+Relu" : act == 2 ? "+Clip" : "", c, threads);
+                check_rewritten(gemm_epilogue_graph(ranks[c], shapes[c], ns[c], gemm, res, act), what,
+                                true, "PackedMatMul");
+            }
+    }
+    odin_rt_set_threads(0);
+}
+
 /* ---- pools ---- */
 
 static void run_pool(const char *op, int nsp, const int64_t *xd, const int64_t *k, const int64_t *s,
@@ -668,6 +723,7 @@ int main(int argc, char **argv) {
     RUN(test_conv);
     RUN(test_conv_fused);
     RUN(test_conv_packed);
+    RUN(test_gemm_epilogue);
     RUN(test_pools);
     RUN(test_onnx_backend);
     TEST_DONE();

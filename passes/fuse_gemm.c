@@ -1,0 +1,158 @@
+/* passes/fuse_gemm.c — GEMM epilogues: a float32 ai.odin PackedMatMul whose only reader is
+ * a residual Add (of a same-shaped tensor) and/or a Relu / Clip with constant bounds takes
+ * them in as its residual input and act_min/act_max (ops/odin.c), so the GEMM adds the
+ * residual and clamps in its micro-kernel's store instead of another pass over the output
+ * (a transformer block's attention and MLP projections, an MLP's hidden layers). The
+ * chain's last node is rewritten in place (it comes after every tensor the fused node
+ * reads, so the order stays topological); the earlier ones are removed. Single-row GEMMs
+ * are left alone: their streaming GEMV kernel has no epilogue and beats the blocked one. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ir/edit.h"
+#include "../ops/op.h"
+#include "pass.h"
+
+/* The node reading tensor t when it is t's only use (and t is no graph output), else -1. */
+static int only_reader(const odin_graph *g, int t) {
+    if (g->tensors[t].flags & ODIN_TENSOR_OUTPUT) return -1;
+    int reader = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_inputs; j++)
+            if (g->nodes[i].inputs[j] == t) {
+                if (reader >= 0) return -1;
+                reader = i;
+            }
+    return reader;
+}
+
+static bool same_f32_shape(const odin_tensor *a, const odin_tensor *b) {
+    if (a->dtype != ODIN_F32 || b->dtype != ODIN_F32 || a->rank != b->rank || a->rank < 0) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] < 0 || a->dims[i] != b->dims[i]) return false;
+    return true;
+}
+
+/* A constant f32 scalar input i of n into *v (absent: keeps *v). */
+static bool const_scalar(const odin_graph *g, const odin_node *n, int i, float *v) {
+    if (i >= n->n_inputs || n->inputs[i] < 0) return true;
+    const odin_tensor *t = &g->tensors[n->inputs[i]];
+    if (!odin_pass_is_const(g, n->inputs[i]) || !t->data || t->dtype != ODIN_F32 ||
+        odin_tensor_numel(t) != 1)
+        return false;
+    *v = *(const float *)t->data;
+    return true;
+}
+
+/* Relu or Clip on float32 with known bounds: sets [lo, hi]. */
+static bool activation(const odin_graph *g, const odin_node *n, float *lo, float *hi) {
+    if (n->domain[0] || n->n_outputs != 1 || n->n_inputs < 1 || n->inputs[0] < 0 ||
+        g->tensors[n->inputs[0]].dtype != ODIN_F32)
+        return false;
+    if (!strcmp(n->op, "Relu")) {
+        *lo = 0.0f;
+        *hi = INFINITY;
+        return true;
+    }
+    if (strcmp(n->op, "Clip") != 0) return false;
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    if (odin_node_has_attr(n, "min")) *lo = odin_attr_f(n, "min");
+    if (odin_node_has_attr(n, "max")) *hi = odin_attr_f(n, "max");
+    return const_scalar(g, n, 1, lo) && const_scalar(g, n, 2, hi) && !isnan(*lo) && !isnan(*hi);
+}
+
+/* A PackedMatMul with no epilogue yet and more than one output row. */
+static bool fusable_gemm(const odin_graph *g, const odin_node *n) {
+    if (strcmp(n->domain, "ai.odin") != 0 || strcmp(n->op, "PackedMatMul") != 0 ||
+        n->n_inputs < 2 || n->n_inputs > 3 || n->n_outputs != 1 || n->outputs[0] < 0 ||
+        odin_node_has_attr(n, "act_min") || odin_node_has_attr(n, "act_max"))
+        return false;
+    const odin_tensor *y = &g->tensors[n->outputs[0]];
+    if (y->dtype != ODIN_F32 || y->rank < 1) return false;
+    int64_t rows = 1;
+    for (int i = 0; i < y->rank - 1; i++) rows *= y->dims[i];
+    return rows > 1;
+}
+
+/* Rewrite node `last` into PackedMatMul(A, P, C or none, residual) with the bounds. */
+static odin_status rewrite(odin_graph *g, int gemm, int last, int residual, float lo, float hi) {
+    const odin_node *gn = &g->nodes[gemm];
+    odin_node *ln = &g->nodes[last];
+    int n_in = residual >= 0 ? 4 : gn->n_inputs;
+    int *ins = odin_arena_alloc(&g->arena, sizeof(int) * 4, 8);
+    odin_attr *attrs = odin_arena_alloc(&g->arena, sizeof(odin_attr) * (size_t)(gn->n_attrs + 2), 8);
+    if (!ins || !attrs) return odin_errorf("out of memory");
+    for (int i = 0; i < 4; i++) ins[i] = i < gn->n_inputs ? gn->inputs[i] : -1;
+    if (residual >= 0) ins[3] = residual;
+    int na = 0;
+    for (int i = 0; i < gn->n_attrs; i++) attrs[na++] = gn->attrs[i]; /* already in the arena */
+    odin_attr a;
+    memset(&a, 0, sizeof a);
+    a.kind = ODIN_ATTR_FLOAT;
+    if (lo > -INFINITY) {
+        a.name = "act_min";
+        a.f = lo;
+        ODIN_TRY(odin_attr_copy(g, &attrs[na++], &a));
+    }
+    if (hi < INFINITY) {
+        a.name = "act_max";
+        a.f = hi;
+        ODIN_TRY(odin_attr_copy(g, &attrs[na++], &a));
+    }
+    ln->op = "PackedMatMul";
+    ln->domain = "ai.odin";
+    ln->inputs = ins;
+    ln->n_inputs = n_in;
+    ln->attrs = attrs;
+    ln->n_attrs = na;
+    ln->def = odin_op_find(ln->op, ln->domain, g->opset);
+    if (!ln->def) return odin_errorf("node '%s': PackedMatMul is not registered", ln->name);
+    return ODIN_OK;
+}
+
+odin_status odin_pass_fuse_gemm(odin_graph *g, bool *changed) {
+    *changed = false;
+    if (!odin_op_find("PackedMatMul", "ai.odin", g->opset)) return ODIN_OK;
+    bool *dead = calloc((size_t)g->n_nodes + 1, sizeof *dead);
+    if (!dead) return odin_errorf("out of memory");
+    odin_status st = ODIN_OK;
+    int n_dead = 0;
+    for (int gi = 0; !st && gi < g->n_nodes; gi++) {
+        if (dead[gi] || !fusable_gemm(g, &g->nodes[gi])) continue;
+        int y = g->nodes[gi].outputs[0];
+        int next = only_reader(g, y), last = -1, residual = -1, add = -1;
+        float lo = -INFINITY, hi = INFINITY;
+        if (next < 0 || dead[next]) continue;
+        const odin_node *nn = &g->nodes[next];
+        if (!nn->domain[0] && !strcmp(nn->op, "Add") && nn->n_inputs == 2 && nn->n_outputs == 1 &&
+            nn->outputs[0] >= 0) {
+            int other = nn->inputs[0] == y ? nn->inputs[1] : nn->inputs[0];
+            if (other < 0 || other == y || !same_f32_shape(&g->tensors[other], &g->tensors[y]) ||
+                !same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y]))
+                continue;
+            residual = other;
+            add = last = next;
+            int after = only_reader(g, nn->outputs[0]);
+            if (after >= 0 && !dead[after] && activation(g, &g->nodes[after], &lo, &hi)) last = after;
+        } else if (activation(g, nn, &lo, &hi) && nn->outputs[0] >= 0 &&
+                   same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y])) {
+            last = next;
+        } else {
+            continue;
+        }
+        st = rewrite(g, gi, last, residual, lo, hi);
+        if (st) break;
+        odin_pass_kill_node(g, gi, dead);
+        n_dead++;
+        if (add >= 0 && add != last) {
+            odin_pass_kill_node(g, add, dead);
+            n_dead++;
+        }
+        *changed = true;
+    }
+    if (!st && n_dead) st = odin_graph_remove_nodes(g, dead);
+    free(dead);
+    return st;
+}
