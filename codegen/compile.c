@@ -696,6 +696,7 @@ odin_status odin_program_run(odin_program *p, void *const *inputs, void *const *
     for (int i = 0; i < p->g->n_inputs; i++) p->io[i] = inputs[i];
     for (int i = 0; i < p->g->n_outputs; i++) p->io[p->g->n_inputs + i] = outputs[i];
     /* outputs that are graph inputs or constants are copied, not computed */
+    odin_rt_wake(); /* workers spin up while the first serial kernels run */
     int32_t rc = p->entry(p->io, p->arena, p->weights);
     if (rc) {
         odin_status st = odin_eval_fallback_take_error();

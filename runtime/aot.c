@@ -203,6 +203,7 @@ int odin_aot_run(odin_aot_instance *m, void *const *inputs, void *const *outputs
             return fail(ODIN_AOT_ERR_ARGUMENT, "run: output '%s' is NULL", d->outputs[i].name);
         m->io[d->n_inputs + i] = outputs[i];
     }
+    odin_rt_wake(); /* workers spin up while the first serial kernels run */
     int32_t rc = d->entry(m->io, m->arena, m->weights);
     if (rc && d->error && d->error->prefix) { /* the kernel said why */
         odin_aot_error *e = d->error;

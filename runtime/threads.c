@@ -48,6 +48,7 @@ static struct {
     _Atomic uint64_t claim;     /* generation << 32 | next chunk to hand out */
     _Atomic int64_t done;       /* chunks of the current job finished */
     _Atomic int sleepers;       /* workers waiting on `wake` */
+    _Atomic uint32_t nudge;     /* bumped by odin_rt_wake: sleepers go back to spinning */
     _Atomic(odin_range_fn) fn;
     _Atomic(void *) ctx;
     _Atomic int64_t n, chunk, n_chunks;
@@ -102,8 +103,10 @@ static void *worker_main(void *arg) {
                 continue;
             }
             pthread_mutex_lock(&pool.mu);
+            uint32_t nudged = atomic_load(&pool.nudge);
             atomic_fetch_add(&pool.sleepers, 1);
-            while (atomic_load(&pool.generation) == seen) pthread_cond_wait(&pool.wake, &pool.mu);
+            while (atomic_load(&pool.generation) == seen && atomic_load(&pool.nudge) == nudged)
+                pthread_cond_wait(&pool.wake, &pool.mu);
             atomic_fetch_sub(&pool.sleepers, 1);
             pthread_mutex_unlock(&pool.mu);
             spin_until = now_ns() + SPIN_NS;
@@ -124,6 +127,14 @@ static void ensure_workers(int total) {
         pthread_detach(pool.workers[pool.n_workers]);
         pool.n_workers++;
     }
+    pthread_mutex_unlock(&pool.mu);
+}
+
+void odin_rt_wake(void) {
+    if (atomic_load(&pool.sleepers) == 0) return;
+    pthread_mutex_lock(&pool.mu);
+    atomic_fetch_add(&pool.nudge, 1);
+    pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.mu);
 }
 

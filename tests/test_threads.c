@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../runtime/threads.h"
 #include "test.h"
@@ -104,10 +105,27 @@ static void test_concurrent_callers(void) {
     CHECK(bad == 0, "%d jobs lost or repeated indices", (int)bad);
 }
 
+/* odin_rt_wake before any pool exists, while workers sleep and while they spin: jobs
+ * after it still run every index once. */
+static void test_wake(void) {
+    odin_rt_wake();
+    odin_rt_set_threads(2);
+    bool ok = run_job(100, 1, NULL);
+    for (int r = 0; r < 20 && ok; r++) {
+        struct timespec ts = {0, (r % 2 ? 2 : 0) * 1000000L}; /* past the spin: asleep */
+        nanosleep(&ts, NULL);
+        odin_rt_wake();
+        odin_rt_wake();
+        ok = run_job(50 + r, r % 2 ? -1 : 1, NULL);
+    }
+    CHECK(ok);
+}
+
 int main(void) {
     RUN(test_every_index_once);
     RUN(test_small_jobs_run_inline);
     RUN(test_many_back_to_back);
+    RUN(test_wake);
     RUN(test_nested_runs_inline);
     RUN(test_concurrent_callers);
     TEST_DONE();
