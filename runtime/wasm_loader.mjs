@@ -211,11 +211,14 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-// N timed runs after warm-up runs (the first pays for tiering up the module's code); the
-// JSON line of `odinc run --bench` (engine "wasm", one thread).
+// N timed runs after warm-up runs: at least 3 and 1 s, as V8 runs the module's functions
+// in baseline code until its optimizing tier, compiling in the background, replaces them
+// (tools/bench_ort.mjs warms onnxruntime-web up alike); the JSON line of `odinc run
+// --bench` (engine "wasm", one thread).
 function bench(model, inputs, runs, loadMs) {
   const now = () => globalThis.performance.now();
-  for (let i = 0; i < Math.min(3, runs); i++) model.run(inputs);
+  const w0 = now();
+  for (let i = 0; i < 3 || now() - w0 < 1000; i++) model.run(inputs);
   const ms = [];
   for (let i = 0; i < runs; i++) {
     const t0 = now();

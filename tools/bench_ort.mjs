@@ -5,7 +5,10 @@
 // ['wasm'], its SIMD build, ort.env.wasm.numThreads = 1: a single-threaded browser page).
 //
 // usage: node tools/bench_ort.mjs MODEL.onnx --input NAME=FILE.npy ... [--threads T]
-//             [--iters N] [--warmup W] [--ort-dir DIR] [--out DIR] [--web]
+//             [--iters N] [--warmup W] [--warmup-ms MS] [--ort-dir DIR] [--out DIR] [--web]
+// Warm-up: at least W runs and MS milliseconds (default 1000 with --web, else 0): V8 runs a
+// module's functions in baseline code until its optimizing tier, compiling in the
+// background, replaces them; the ODIN wasm loader's --bench warms up the same way.
 // --ort-dir: the folder whose node_modules holds onnxruntime-node / -web (default build/bench).
 // --out: writes each output as DIR/<name>.npy (float32/int64/int32), to check answers.
 import fs from 'node:fs';
@@ -16,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 function usage(msg) {
     console.error(`bench_ort: ${msg}`);
     console.error('usage: node tools/bench_ort.mjs MODEL.onnx --input NAME=FILE.npy ... ' +
-                  '[--threads T] [--iters N] [--warmup W] [--ort-dir DIR] [--out DIR] [--web]');
+                  '[--threads T] [--iters N] [--warmup W] [--warmup-ms MS] [--ort-dir DIR] [--out DIR] [--web]');
     process.exit(2);
 }
 
@@ -40,6 +43,7 @@ function parseArgs(argv) {
         } else if (a === '--threads') o.threads = int(val());
         else if (a === '--iters') o.iters = int(val());
         else if (a === '--warmup') o.warmup = int(val());
+        else if (a === '--warmup-ms') o.warmupMs = int(val());
         else if (a === '--ort-dir') o.ortDir = val();
         else if (a === '--out') o.out = val();
         else if (a === '--web') o.web = true;
@@ -146,7 +150,8 @@ async function main() {
         if (!session.inputNames.includes(name))
             throw new Error(`${o.model}: --input ${name}: the model has no input named '${name}'`);
     let out;
-    for (let i = 0; i < o.warmup; i++) out = await session.run(feeds);
+    const warmMs = o.warmupMs ?? (o.web ? 1000 : 0), w0 = performance.now();
+    for (let i = 0; i < o.warmup || performance.now() - w0 < warmMs; i++) out = await session.run(feeds);
     const times = [];
     for (let i = 0; i < o.iters; i++) {
         const s = performance.now();
