@@ -193,6 +193,14 @@ static void plan_blocks(odin_lower_ctx *c, const odin_gemm_spec *s, gemm_plan *p
             p->MR = mr;
         }
     }
+    /* wasm, B in packed panels of four vectors: 2 rows x 4 vectors, a whole panel row per
+     * k step and 2 broadcasts instead of 4 per 8 multiply-adds, in the same 14 registers
+     * (matmuls and gpt2 1-3% faster in V8; convolutions, whose pixel counts leave column
+     * tails, ran slower and keep 4x2) */
+    if (c->target->is_wasm && !s->conv && s->a_panel <= 0 && s->b_panel == 4 * p->VL) {
+        p->NV = 4;
+        p->MR = 2;
+    }
     p->NRW = p->NV * p->VL;
     p->vt = LLVMVectorType(c->t_f32, (unsigned)p->VL);
     size_t l1 = c->target->l1d ? c->target->l1d : 32 << 10;
