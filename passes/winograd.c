@@ -14,11 +14,12 @@
  * (m+2)^2 * tiles is smallest is at most WINO_MAX_RATIO of the direct 9 * OH * OW, with
  * at least WINO_MIN_TILES_m tiles (the GEMM's column count: fewer starve its vectors).
  * ResNet-18 at 224: F(4x4) on the 56x56 and 28x28 maps (196 and 49 tiles), F(2x2) on
- * 14x14 (49 tiles; F(4x4)'s 16 tiles made a GEMM as slow as im2col's) and 7x7 (16 tiles:
- * 2.2 ms GEMM against 3.1 ms im2col per conv, 1 thread; F(4x4)'s 4 tiles took 5 ms).
- * The price is weight memory: U holds (m+2)^2 / 9 times the filter's floats (1.8x for
- * F(2x2), 4x for F(4x4)); ResNet-18's constants (and wasm module) grow from 47 to 81 MB,
- * 22 MB of it the three 7x7 convs.
+ * 14x14 (49 tiles; F(4x4)'s 16 tiles made a GEMM as slow as im2col's); the 7x7 maps keep
+ * im2col. The price is weight memory: U holds (m+2)^2 / 9 times the filter's floats (1.8x
+ * for F(2x2), 4x for F(4x4)), and where the tiles are few that buys little: F(2x2) on the
+ * three 7x7 convs (16 tiles) saved about 0.9 ms each (2.2 against 3.1 ms, 1 thread) but
+ * added 22 MB to ResNet-18's 47 MB of constants (and to its wasm download), hence
+ * WINO_MIN_TILES_2 = 32. With it ResNet-18's constants grow to about 59 MB.
  * ODIN_WINOGRAD=0 in the environment turns the pass off (A/B comparisons); =2 or =4
  * forces that tile size on every conv of the right form. Runs before pack, which packs U
  * into the row panels the conv GEMM reads. */
@@ -33,7 +34,7 @@
 #include "pass.h"
 
 #define WINO_MIN_CHANNELS 16
-#define WINO_MIN_TILES_2 16 /* F(2x2,3x3) */
+#define WINO_MIN_TILES_2 32 /* F(2x2,3x3) */
 #define WINO_MIN_TILES_4 32 /* F(4x4,3x3) */
 #define WINO_MAX_RATIO 0.6
 #define WINO_MAX_WIDTH 2048

@@ -173,11 +173,11 @@ static const wcase forced[] = {
     {2, 64, 32, 8, 8, {1, 1, 1, 1}, 1, 1, 1, 3, false, true, 1, "2", 2},
 };
 
-/* the rule: F(4x4) on 28x28 (49 tiles), F(2x2) on 14x14 and 7x7, none on 3x3 */
+/* the rule: F(4x4) on 28x28 (49 tiles), F(2x2) on 14x14, none on 7x7 (16 tiles) or 3x3 */
 static const wcase by_rule[] = {
     {1, 64, 64, 28, 28, {1, 1, 1, 1}, 1, 1, 1, 3, true, true, 1, NULL, 4},
     {1, 64, 32, 14, 14, {1, 1, 1, 1}, 1, 1, 1, 3, true, false, 1, NULL, 2},
-    {1, 32, 32, 7, 7, {1, 1, 1, 1}, 1, 1, 1, 3, true, false, 1, NULL, 2},
+    {1, 32, 32, 7, 7, {1, 1, 1, 1}, 1, 1, 1, 3, true, false, 1, NULL, 0},
     {1, 64, 64, 3, 3, {1, 1, 1, 1}, 1, 1, 1, 3, true, false, 1, NULL, 0},
 };
 
