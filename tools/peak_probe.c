@@ -93,6 +93,7 @@ static float read_sum(const float *p, size_t n) {
 #define FMA_REPS 400
 #define CHUNK_MIB 4
 #define READ_PASSES 3
+#define BANDWIDTH_TRIES 4
 #define MAX_THREADS 256
 
 typedef struct job {
@@ -229,7 +230,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     for (size_t i = 0; i < n; i++) buf[i] = 1.0f; /* touch every page before timing */
-    double b1 = total_rate(1, 1, 0, buf, n), bn = total_rate(threads, 1, 0, buf, n);
+    /* a ceiling is the best of several tries: a neighbour's burst on a shared host lowers
+     * one try's rounds (here single tries ranged 20-27 GB/s) but never raises them */
+    double b1 = 0, bn = 0;
+    for (int r = 0; r < BANDWIDTH_TRIES; r++) {
+        double x1 = total_rate(1, 1, 0, buf, n), xn = total_rate(threads, 1, 0, buf, n);
+        if (x1 > b1) b1 = x1;
+        if (xn > bn) bn = xn;
+    }
     free(buf);
 
     printf("{\"vector_bits\": %d, \"accumulators\": %d, \"threads\": %d, "
