@@ -16,19 +16,6 @@
 #include "../ops/op.h"
 #include "pass.h"
 
-/* The node reading tensor t when it is t's only use (and t is no graph output), else -1. */
-static int only_reader(const odin_graph *g, int t) {
-    if (t < 0 || (g->tensors[t].flags & ODIN_TENSOR_OUTPUT)) return -1;
-    int reader = -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int j = 0; j < g->nodes[i].n_inputs; j++)
-            if (g->nodes[i].inputs[j] == t) {
-                if (reader >= 0 && reader != i) return -1;
-                reader = i;
-            }
-    return reader;
-}
-
 static bool is_op(const odin_node *n, const char *op, int n_in) {
     return !n->domain[0] && !strcmp(n->op, op) && n->n_inputs == n_in && n->n_outputs == 1 &&
            n->outputs[0] >= 0;
@@ -38,7 +25,7 @@ static bool is_op(const odin_node *n, const char *op, int n_in) {
 static const odin_node *sole_producer(const odin_graph *g, int t, int reader, int *idx) {
     if (t < 0) return NULL;
     int p = g->tensors[t].producer;
-    if (p < 0 || only_reader(g, t) != reader) return NULL;
+    if (p < 0 || odin_pass_only_reader(g, t) != reader) return NULL;
     *idx = p;
     return &g->nodes[p];
 }

@@ -15,53 +15,6 @@
 #include "../ops/op.h"
 #include "pass.h"
 
-/* The node reading tensor t when it is t's only use (and t is no graph output), else -1. */
-static int only_reader(const odin_graph *g, int t) {
-    if (g->tensors[t].flags & ODIN_TENSOR_OUTPUT) return -1;
-    int reader = -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int j = 0; j < g->nodes[i].n_inputs; j++)
-            if (g->nodes[i].inputs[j] == t) {
-                if (reader >= 0) return -1;
-                reader = i;
-            }
-    return reader;
-}
-
-static bool same_f32_shape(const odin_tensor *a, const odin_tensor *b) {
-    if (a->dtype != ODIN_F32 || b->dtype != ODIN_F32 || a->rank != b->rank || a->rank < 0) return false;
-    for (int i = 0; i < a->rank; i++)
-        if (a->dims[i] < 0 || a->dims[i] != b->dims[i]) return false;
-    return true;
-}
-
-/* A constant f32 scalar input i of n into *v (absent: keeps *v). */
-static bool const_scalar(const odin_graph *g, const odin_node *n, int i, float *v) {
-    if (i >= n->n_inputs || n->inputs[i] < 0) return true;
-    const odin_tensor *t = &g->tensors[n->inputs[i]];
-    if (!odin_pass_is_const(g, n->inputs[i]) || !t->data || t->dtype != ODIN_F32 ||
-        odin_tensor_numel(t) != 1)
-        return false;
-    *v = *(const float *)t->data;
-    return true;
-}
-
-/* Relu or Clip on float32 with known bounds: sets [lo, hi]. */
-static bool activation(const odin_graph *g, const odin_node *n, float *lo, float *hi) {
-    if (n->domain[0] || n->n_outputs != 1) return false;
-    if (!strcmp(n->op, "Relu")) {
-        *lo = 0.0f;
-        *hi = INFINITY;
-        return true;
-    }
-    if (strcmp(n->op, "Clip") != 0) return false;
-    *lo = -INFINITY;
-    *hi = INFINITY;
-    if (odin_node_has_attr(n, "min")) *lo = odin_attr_f(n, "min");
-    if (odin_node_has_attr(n, "max")) *hi = odin_attr_f(n, "max");
-    return const_scalar(g, n, 1, lo) && const_scalar(g, n, 2, hi) && !isnan(*lo) && !isnan(*hi);
-}
-
 static bool is_f32_conv(const odin_graph *g, const odin_node *n) {
     if (n->domain[0] || strcmp(n->op, "Conv") != 0 || n->n_outputs != 1 || n->outputs[0] < 0)
         return false;
@@ -130,7 +83,7 @@ static odin_status fold_bn(odin_graph *g, int bi, bool *dead, bool *folded) {
         return ODIN_OK;
     int y = bn->inputs[0];
     int ci = g->tensors[y].producer;
-    if (ci < 0 || dead[ci] || only_reader(g, y) != bi || !is_f32_conv(g, &g->nodes[ci])) return ODIN_OK;
+    if (ci < 0 || dead[ci] || odin_pass_only_reader(g, y) != bi || !is_f32_conv(g, &g->nodes[ci])) return ODIN_OK;
     const odin_node *cn = &g->nodes[ci];
     const odin_tensor *wt = &g->tensors[cn->inputs[1]];
     if (wt->rank < 3 || wt->dims[0] < 1) return ODIN_OK;
@@ -211,20 +164,20 @@ odin_status odin_pass_fuse_conv(odin_graph *g, bool *changed) {
     for (int ci = 0; !st && ci < g->n_nodes; ci++) {
         if (dead[ci] || !is_f32_conv(g, &g->nodes[ci])) continue;
         int y = g->nodes[ci].outputs[0];
-        int next = only_reader(g, y), last = -1, residual = -1, add = -1;
+        int next = odin_pass_only_reader(g, y), last = -1, residual = -1, add = -1;
         float lo = -INFINITY, hi = INFINITY;
         if (next < 0) continue;
         const odin_node *nn = &g->nodes[next];
         if (!nn->domain[0] && !strcmp(nn->op, "Add") && nn->n_inputs == 2 && nn->n_outputs == 1) {
             int other = nn->inputs[0] == y ? nn->inputs[1] : nn->inputs[0];
-            if (other < 0 || other == y || !same_f32_shape(&g->tensors[other], &g->tensors[y]) ||
-                !same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y]))
+            if (other < 0 || other == y || !odin_pass_same_f32_shape(&g->tensors[other], &g->tensors[y]) ||
+                !odin_pass_same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y]))
                 continue;
             residual = other;
             add = last = next;
-            int after = only_reader(g, nn->outputs[0]);
-            if (after >= 0 && activation(g, &g->nodes[after], &lo, &hi)) last = after;
-        } else if (activation(g, nn, &lo, &hi)) {
+            int after = odin_pass_only_reader(g, nn->outputs[0]);
+            if (after >= 0 && odin_pass_clamp_bounds(g, &g->nodes[after], &lo, &hi)) last = after;
+        } else if (odin_pass_clamp_bounds(g, nn, &lo, &hi)) {
             last = next;
         } else {
             continue;

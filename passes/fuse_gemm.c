@@ -14,55 +14,6 @@
 #include "../ops/op.h"
 #include "pass.h"
 
-/* The node reading tensor t when it is t's only use (and t is no graph output), else -1. */
-static int only_reader(const odin_graph *g, int t) {
-    if (g->tensors[t].flags & ODIN_TENSOR_OUTPUT) return -1;
-    int reader = -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int j = 0; j < g->nodes[i].n_inputs; j++)
-            if (g->nodes[i].inputs[j] == t) {
-                if (reader >= 0) return -1;
-                reader = i;
-            }
-    return reader;
-}
-
-static bool same_f32_shape(const odin_tensor *a, const odin_tensor *b) {
-    if (a->dtype != ODIN_F32 || b->dtype != ODIN_F32 || a->rank != b->rank || a->rank < 0) return false;
-    for (int i = 0; i < a->rank; i++)
-        if (a->dims[i] < 0 || a->dims[i] != b->dims[i]) return false;
-    return true;
-}
-
-/* A constant f32 scalar input i of n into *v (absent: keeps *v). */
-static bool const_scalar(const odin_graph *g, const odin_node *n, int i, float *v) {
-    if (i >= n->n_inputs || n->inputs[i] < 0) return true;
-    const odin_tensor *t = &g->tensors[n->inputs[i]];
-    if (!odin_pass_is_const(g, n->inputs[i]) || !t->data || t->dtype != ODIN_F32 ||
-        odin_tensor_numel(t) != 1)
-        return false;
-    *v = *(const float *)t->data;
-    return true;
-}
-
-/* Relu or Clip on float32 with known bounds: sets [lo, hi]. */
-static bool activation(const odin_graph *g, const odin_node *n, float *lo, float *hi) {
-    if (n->domain[0] || n->n_outputs != 1 || n->n_inputs < 1 || n->inputs[0] < 0 ||
-        g->tensors[n->inputs[0]].dtype != ODIN_F32)
-        return false;
-    if (!strcmp(n->op, "Relu")) {
-        *lo = 0.0f;
-        *hi = INFINITY;
-        return true;
-    }
-    if (strcmp(n->op, "Clip") != 0) return false;
-    *lo = -INFINITY;
-    *hi = INFINITY;
-    if (odin_node_has_attr(n, "min")) *lo = odin_attr_f(n, "min");
-    if (odin_node_has_attr(n, "max")) *hi = odin_attr_f(n, "max");
-    return const_scalar(g, n, 1, lo) && const_scalar(g, n, 2, hi) && !isnan(*lo) && !isnan(*hi);
-}
-
 /* A PackedMatMul with no epilogue yet and more than one output row. */
 static bool fusable_gemm(const odin_graph *g, const odin_node *n) {
     if (strcmp(n->domain, "ai.odin") != 0 || strcmp(n->op, "PackedMatMul") != 0 ||
@@ -122,22 +73,22 @@ odin_status odin_pass_fuse_gemm(odin_graph *g, bool *changed) {
     for (int gi = 0; !st && gi < g->n_nodes; gi++) {
         if (dead[gi] || !fusable_gemm(g, &g->nodes[gi])) continue;
         int y = g->nodes[gi].outputs[0];
-        int next = only_reader(g, y), last = -1, residual = -1, add = -1;
+        int next = odin_pass_only_reader(g, y), last = -1, residual = -1, add = -1;
         float lo = -INFINITY, hi = INFINITY;
         if (next < 0 || dead[next]) continue;
         const odin_node *nn = &g->nodes[next];
         if (!nn->domain[0] && !strcmp(nn->op, "Add") && nn->n_inputs == 2 && nn->n_outputs == 1 &&
             nn->outputs[0] >= 0) {
             int other = nn->inputs[0] == y ? nn->inputs[1] : nn->inputs[0];
-            if (other < 0 || other == y || !same_f32_shape(&g->tensors[other], &g->tensors[y]) ||
-                !same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y]))
+            if (other < 0 || other == y || !odin_pass_same_f32_shape(&g->tensors[other], &g->tensors[y]) ||
+                !odin_pass_same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y]))
                 continue;
             residual = other;
             add = last = next;
-            int after = only_reader(g, nn->outputs[0]);
-            if (after >= 0 && !dead[after] && activation(g, &g->nodes[after], &lo, &hi)) last = after;
-        } else if (activation(g, nn, &lo, &hi) && nn->outputs[0] >= 0 &&
-                   same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y])) {
+            int after = odin_pass_only_reader(g, nn->outputs[0]);
+            if (after >= 0 && !dead[after] && odin_pass_clamp_bounds(g, &g->nodes[after], &lo, &hi)) last = after;
+        } else if (odin_pass_clamp_bounds(g, nn, &lo, &hi) && nn->outputs[0] >= 0 &&
+                   odin_pass_same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y])) {
             last = next;
         } else {
             continue;

@@ -85,4 +85,14 @@ void odin_pass_kill_node(odin_graph *g, int ni, bool *dead);
 /* True when tensors a and b have the same dtype and the same fully known shape. */
 bool odin_pass_same_static_type(const odin_graph *g, int a, int b);
 
+/* Shared by the fusion passes (passes/fuse_util.c). */
+/* The one node reading tensor t (through one or several of its inputs) when no other node
+ * reads it and t is no graph output, else -1. */
+int odin_pass_only_reader(const odin_graph *g, int t);
+/* Both float32 with the same fully known shape. */
+bool odin_pass_same_f32_shape(const odin_tensor *a, const odin_tensor *b);
+/* Relu, or Clip with constant bounds, on float32: sets the clamp [lo, hi] an epilogue
+ * applies instead. */
+bool odin_pass_clamp_bounds(const odin_graph *g, const odin_node *n, float *lo, float *hi);
+
 #endif

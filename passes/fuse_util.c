@@ -1,0 +1,56 @@
+/* passes/fuse_util.c — pattern helpers the fusion passes share (fuse_conv, fuse_gemm,
+ * fuse_attention; declared in pass.h): who alone reads a tensor, same-shape checks, and
+ * the clamp bounds of a Relu/Clip that an epilogue can absorb. */
+#include <math.h>
+#include <string.h>
+
+#include "../ops/op.h"
+#include "pass.h"
+
+int odin_pass_only_reader(const odin_graph *g, int t) {
+    if (t < 0 || (g->tensors[t].flags & ODIN_TENSOR_OUTPUT)) return -1;
+    int reader = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_inputs; j++)
+            if (g->nodes[i].inputs[j] == t) {
+                if (reader >= 0 && reader != i) return -1;
+                reader = i;
+            }
+    return reader;
+}
+
+bool odin_pass_same_f32_shape(const odin_tensor *a, const odin_tensor *b) {
+    if (a->dtype != ODIN_F32 || b->dtype != ODIN_F32 || a->rank != b->rank || a->rank < 0) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] < 0 || a->dims[i] != b->dims[i]) return false;
+    return true;
+}
+
+/* A constant f32 scalar input i of n into *v (absent: keeps *v). */
+static bool const_scalar_input(const odin_graph *g, const odin_node *n, int i, float *v) {
+    if (i >= n->n_inputs || n->inputs[i] < 0) return true;
+    const odin_tensor *t = &g->tensors[n->inputs[i]];
+    if (!odin_pass_is_const(g, n->inputs[i]) || !t->data || t->dtype != ODIN_F32 ||
+        odin_tensor_numel(t) != 1)
+        return false;
+    *v = *(const float *)t->data;
+    return true;
+}
+
+bool odin_pass_clamp_bounds(const odin_graph *g, const odin_node *n, float *lo, float *hi) {
+    if (n->domain[0] || n->n_outputs != 1 || n->n_inputs < 1 || n->inputs[0] < 0 ||
+        g->tensors[n->inputs[0]].dtype != ODIN_F32)
+        return false;
+    if (!strcmp(n->op, "Relu")) {
+        *lo = 0.0f;
+        *hi = INFINITY;
+        return true;
+    }
+    if (strcmp(n->op, "Clip") != 0) return false;
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    if (odin_node_has_attr(n, "min")) *lo = odin_attr_f(n, "min");
+    if (odin_node_has_attr(n, "max")) *hi = odin_attr_f(n, "max");
+    return const_scalar_input(g, n, 1, lo) && const_scalar_input(g, n, 2, hi) && !isnan(*lo) &&
+           !isnan(*hi);
+}
