@@ -164,30 +164,14 @@ odin_status odin_pass_fuse_conv(odin_graph *g, bool *changed) {
     for (int ci = 0; !st && ci < g->n_nodes; ci++) {
         if (dead[ci] || !is_f32_conv(g, &g->nodes[ci])) continue;
         int y = g->nodes[ci].outputs[0];
-        int next = odin_pass_only_reader(g, y), last = -1, residual = -1, add = -1;
-        float lo = -INFINITY, hi = INFINITY;
-        if (next < 0) continue;
-        const odin_node *nn = &g->nodes[next];
-        if (!nn->domain[0] && !strcmp(nn->op, "Add") && nn->n_inputs == 2 && nn->n_outputs == 1) {
-            int other = nn->inputs[0] == y ? nn->inputs[1] : nn->inputs[0];
-            if (other < 0 || other == y || !odin_pass_same_f32_shape(&g->tensors[other], &g->tensors[y]) ||
-                !odin_pass_same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y]))
-                continue;
-            residual = other;
-            add = last = next;
-            int after = odin_pass_only_reader(g, nn->outputs[0]);
-            if (after >= 0 && odin_pass_clamp_bounds(g, &g->nodes[after], &lo, &hi)) last = after;
-        } else if (odin_pass_clamp_bounds(g, nn, &lo, &hi)) {
-            last = next;
-        } else {
-            continue;
-        }
-        st = rewrite(g, ci, last, residual, lo, hi);
+        odin_epilogue_match m;
+        if (!odin_pass_match_epilogue(g, y, dead, &m)) continue;
+        st = rewrite(g, ci, m.last, m.residual, m.lo, m.hi);
         if (st) break;
         odin_pass_kill_node(g, ci, dead);
         n_dead++;
-        if (add >= 0 && add != last) {
-            odin_pass_kill_node(g, add, dead);
+        if (m.add >= 0 && m.add != m.last) {
+            odin_pass_kill_node(g, m.add, dead);
             n_dead++;
         }
         *changed = true;

@@ -54,3 +54,29 @@ bool odin_pass_clamp_bounds(const odin_graph *g, const odin_node *n, float *lo, 
     return const_scalar_input(g, n, 1, lo) && const_scalar_input(g, n, 2, hi) && !isnan(*lo) &&
            !isnan(*hi);
 }
+
+bool odin_pass_match_epilogue(const odin_graph *g, int y, const bool *dead, odin_epilogue_match *m) {
+    *m = (odin_epilogue_match){.last = -1, .add = -1, .residual = -1, .lo = -INFINITY, .hi = INFINITY};
+    int next = odin_pass_only_reader(g, y);
+    if (next < 0 || dead[next]) return false;
+    const odin_node *nn = &g->nodes[next];
+    if (!nn->domain[0] && !strcmp(nn->op, "Add") && nn->n_inputs == 2 && nn->n_outputs == 1 &&
+        nn->outputs[0] >= 0) {
+        int other = nn->inputs[0] == y ? nn->inputs[1] : nn->inputs[0];
+        if (other < 0 || other == y || !odin_pass_same_f32_shape(&g->tensors[other], &g->tensors[y]) ||
+            !odin_pass_same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y]))
+            return false;
+        m->residual = other;
+        m->add = m->last = next;
+        int after = odin_pass_only_reader(g, nn->outputs[0]);
+        if (after >= 0 && !dead[after] && odin_pass_clamp_bounds(g, &g->nodes[after], &m->lo, &m->hi))
+            m->last = after;
+        return true;
+    }
+    if (odin_pass_clamp_bounds(g, nn, &m->lo, &m->hi) && nn->outputs[0] >= 0 &&
+        odin_pass_same_f32_shape(&g->tensors[nn->outputs[0]], &g->tensors[y])) {
+        m->last = next;
+        return true;
+    }
+    return false;
+}

@@ -94,5 +94,14 @@ bool odin_pass_same_f32_shape(const odin_tensor *a, const odin_tensor *b);
 /* Relu, or Clip with constant bounds, on float32: sets the clamp [lo, hi] an epilogue
  * applies instead. */
 bool odin_pass_clamp_bounds(const odin_graph *g, const odin_node *n, float *lo, float *hi);
+/* What a kernel writing y can absorb into its epilogue: the Add of a same-shape residual
+ * (then, optionally, a Relu/Clip of the sum), or a Relu/Clip alone; each node the only
+ * reader of its input and not marked in dead[]. `last` is the node whose output the fused
+ * kernel writes; `add` the Add (-1: none), `residual` its other input. */
+typedef struct odin_epilogue_match {
+    int last, add, residual;
+    float lo, hi;
+} odin_epilogue_match;
+bool odin_pass_match_epilogue(const odin_graph *g, int y, const bool *dead, odin_epilogue_match *m);
 
 #endif
