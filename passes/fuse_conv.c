@@ -23,36 +23,15 @@ static bool is_f32_conv(const odin_graph *g, const odin_node *n) {
     return n->n_inputs >= 2 && g->tensors[n->outputs[0]].dtype == ODIN_F32;
 }
 
-/* Rewrite node `last` into FusedConv(conv's inputs, residual) with the given bounds. */
-static odin_status rewrite(odin_graph *g, int conv, int last, int residual, float lo, float hi) {
+/* Rewrite m->last into FusedConv(conv's inputs, residual) with m's bounds. */
+static odin_status rewrite(odin_graph *g, int conv, const odin_epilogue_match *m) {
     const odin_node *cn = &g->nodes[conv];
-    odin_node *ln = &g->nodes[last];
-    int n_in = residual >= 0 ? 4 : cn->n_inputs > 2 ? 3 : 2;
-    int *ins = odin_arena_alloc(&g->arena, sizeof(int) * 4, 8);
-    odin_attr *attrs = odin_arena_alloc(&g->arena, sizeof(odin_attr) * (size_t)(cn->n_attrs + 2), 8);
-    if (!ins || !attrs) return odin_errorf("out of memory");
+    int ins[4];
     for (int i = 0; i < 4; i++) ins[i] = i < cn->n_inputs ? cn->inputs[i] : -1;
-    if (residual >= 0) ins[3] = residual;
-    int na = 0;
-    for (int i = 0; i < cn->n_attrs; i++) attrs[na++] = cn->attrs[i]; /* already in the arena */
-    odin_attr a;
-    memset(&a, 0, sizeof a);
-    a.kind = ODIN_ATTR_FLOAT;
-    a.name = "act_min";
-    a.f = lo;
-    ODIN_TRY(odin_attr_copy(g, &attrs[na++], &a));
-    a.name = "act_max";
-    a.f = hi;
-    ODIN_TRY(odin_attr_copy(g, &attrs[na++], &a));
-    ln->op = "FusedConv";
-    ln->domain = "ai.odin";
-    ln->inputs = ins;
-    ln->n_inputs = n_in;
-    ln->attrs = attrs;
-    ln->n_attrs = na;
-    ln->def = odin_op_find(ln->op, ln->domain, g->opset);
-    if (!ln->def) return odin_errorf("node '%s': FusedConv is not registered", ln->name);
-    return ODIN_OK;
+    if (m->residual >= 0) ins[3] = m->residual;
+    int n_in = m->residual >= 0 ? 4 : cn->n_inputs > 2 ? 3 : 2;
+    odin_attr bounds[2] = {ODIN_ATTR_F("act_min", m->lo), ODIN_ATTR_F("act_max", m->hi)};
+    return odin_pass_retarget(g, m->last, "FusedConv", ins, n_in, cn->attrs, cn->n_attrs, bounds, 2);
 }
 
 /* ---- BatchNormalization into the Conv before it ---- */
@@ -161,21 +140,7 @@ odin_status odin_pass_fuse_conv(odin_graph *g, bool *changed) {
             *changed = true;
         }
     }
-    for (int ci = 0; !st && ci < g->n_nodes; ci++) {
-        if (dead[ci] || !is_f32_conv(g, &g->nodes[ci])) continue;
-        int y = g->nodes[ci].outputs[0];
-        odin_epilogue_match m;
-        if (!odin_pass_match_epilogue(g, y, dead, &m)) continue;
-        st = rewrite(g, ci, m.last, m.residual, m.lo, m.hi);
-        if (st) break;
-        odin_pass_kill_node(g, ci, dead);
-        n_dead++;
-        if (m.add >= 0 && m.add != m.last) {
-            odin_pass_kill_node(g, m.add, dead);
-            n_dead++;
-        }
-        *changed = true;
-    }
+    if (!st) st = odin_pass_fuse_epilogues(g, dead, is_f32_conv, rewrite, &n_dead, changed);
     if (!st && n_dead) st = odin_graph_remove_nodes(g, dead);
     free(dead);
     return st;

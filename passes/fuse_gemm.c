@@ -27,40 +27,18 @@ static bool fusable_gemm(const odin_graph *g, const odin_node *n) {
     return rows > 1;
 }
 
-/* Rewrite node `last` into PackedMatMul(A, P, C or none, residual) with the bounds. */
-static odin_status rewrite(odin_graph *g, int gemm, int last, int residual, float lo, float hi) {
+/* Rewrite m->last into PackedMatMul(A, P, C or none, residual) with m's finite bounds. */
+static odin_status rewrite(odin_graph *g, int gemm, const odin_epilogue_match *m) {
     const odin_node *gn = &g->nodes[gemm];
-    odin_node *ln = &g->nodes[last];
-    int n_in = residual >= 0 ? 4 : gn->n_inputs;
-    int *ins = odin_arena_alloc(&g->arena, sizeof(int) * 4, 8);
-    odin_attr *attrs = odin_arena_alloc(&g->arena, sizeof(odin_attr) * (size_t)(gn->n_attrs + 2), 8);
-    if (!ins || !attrs) return odin_errorf("out of memory");
+    int ins[4];
     for (int i = 0; i < 4; i++) ins[i] = i < gn->n_inputs ? gn->inputs[i] : -1;
-    if (residual >= 0) ins[3] = residual;
-    int na = 0;
-    for (int i = 0; i < gn->n_attrs; i++) attrs[na++] = gn->attrs[i]; /* already in the arena */
-    odin_attr a;
-    memset(&a, 0, sizeof a);
-    a.kind = ODIN_ATTR_FLOAT;
-    if (lo > -INFINITY) {
-        a.name = "act_min";
-        a.f = lo;
-        ODIN_TRY(odin_attr_copy(g, &attrs[na++], &a));
-    }
-    if (hi < INFINITY) {
-        a.name = "act_max";
-        a.f = hi;
-        ODIN_TRY(odin_attr_copy(g, &attrs[na++], &a));
-    }
-    ln->op = "PackedMatMul";
-    ln->domain = "ai.odin";
-    ln->inputs = ins;
-    ln->n_inputs = n_in;
-    ln->attrs = attrs;
-    ln->n_attrs = na;
-    ln->def = odin_op_find(ln->op, ln->domain, g->opset);
-    if (!ln->def) return odin_errorf("node '%s': PackedMatMul is not registered", ln->name);
-    return ODIN_OK;
+    if (m->residual >= 0) ins[3] = m->residual;
+    odin_attr bounds[2];
+    int nb = 0;
+    if (m->lo > -INFINITY) bounds[nb++] = ODIN_ATTR_F("act_min", m->lo);
+    if (m->hi < INFINITY) bounds[nb++] = ODIN_ATTR_F("act_max", m->hi);
+    return odin_pass_retarget(g, m->last, "PackedMatMul", ins, m->residual >= 0 ? 4 : gn->n_inputs,
+                              gn->attrs, gn->n_attrs, bounds, nb);
 }
 
 odin_status odin_pass_fuse_gemm(odin_graph *g, bool *changed) {
@@ -68,23 +46,8 @@ odin_status odin_pass_fuse_gemm(odin_graph *g, bool *changed) {
     if (!odin_op_find("PackedMatMul", "ai.odin", g->opset)) return ODIN_OK;
     bool *dead = calloc((size_t)g->n_nodes + 1, sizeof *dead);
     if (!dead) return odin_errorf("out of memory");
-    odin_status st = ODIN_OK;
     int n_dead = 0;
-    for (int gi = 0; !st && gi < g->n_nodes; gi++) {
-        if (dead[gi] || !fusable_gemm(g, &g->nodes[gi])) continue;
-        int y = g->nodes[gi].outputs[0];
-        odin_epilogue_match m;
-        if (!odin_pass_match_epilogue(g, y, dead, &m)) continue;
-        st = rewrite(g, gi, m.last, m.residual, m.lo, m.hi);
-        if (st) break;
-        odin_pass_kill_node(g, gi, dead);
-        n_dead++;
-        if (m.add >= 0 && m.add != m.last) {
-            odin_pass_kill_node(g, m.add, dead);
-            n_dead++;
-        }
-        *changed = true;
-    }
+    odin_status st = odin_pass_fuse_epilogues(g, dead, fusable_gemm, rewrite, &n_dead, changed);
     if (!st && n_dead) st = odin_graph_remove_nodes(g, dead);
     free(dead);
     return st;

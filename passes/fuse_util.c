@@ -80,3 +80,42 @@ bool odin_pass_match_epilogue(const odin_graph *g, int y, const bool *dead, odin
     }
     return false;
 }
+
+odin_status odin_pass_retarget(odin_graph *g, int ni, const char *op, const int *ins, int n_in,
+                               const odin_attr *keep, int n_keep, const odin_attr *add, int n_add) {
+    odin_node *n = &g->nodes[ni];
+    int *in = odin_arena_alloc(&g->arena, sizeof(int) * (size_t)(n_in ? n_in : 1), 8);
+    odin_attr *attrs = odin_arena_alloc(&g->arena, sizeof(odin_attr) * (size_t)(n_keep + n_add + 1), 8);
+    if (!in || !attrs) return odin_errorf("out of memory");
+    memcpy(in, ins, sizeof(int) * (size_t)n_in);
+    for (int i = 0; i < n_keep; i++) attrs[i] = keep[i]; /* already in the arena */
+    for (int i = 0; i < n_add; i++) ODIN_TRY(odin_attr_copy(g, &attrs[n_keep + i], &add[i]));
+    n->op = op;
+    n->domain = "ai.odin";
+    n->inputs = in;
+    n->n_inputs = n_in;
+    n->attrs = attrs;
+    n->n_attrs = n_keep + n_add;
+    n->def = odin_op_find(op, n->domain, g->opset);
+    if (!n->def) return odin_errorf("node '%s': ai.odin %s is not registered", n->name, op);
+    return ODIN_OK;
+}
+
+odin_status odin_pass_fuse_epilogues(odin_graph *g, bool *dead,
+                                     bool (*producer_ok)(const odin_graph *, const odin_node *),
+                                     odin_epilogue_rewrite rewrite, int *n_dead, bool *changed) {
+    for (int pi = 0; pi < g->n_nodes; pi++) {
+        if (dead[pi] || !producer_ok(g, &g->nodes[pi])) continue;
+        odin_epilogue_match m;
+        if (!odin_pass_match_epilogue(g, g->nodes[pi].outputs[0], dead, &m)) continue;
+        ODIN_TRY(rewrite(g, pi, &m));
+        odin_pass_kill_node(g, pi, dead);
+        ++*n_dead;
+        if (m.add >= 0 && m.add != m.last) {
+            odin_pass_kill_node(g, m.add, dead);
+            ++*n_dead;
+        }
+        *changed = true;
+    }
+    return ODIN_OK;
+}

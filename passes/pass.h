@@ -103,5 +103,17 @@ typedef struct odin_epilogue_match {
     float lo, hi;
 } odin_epilogue_match;
 bool odin_pass_match_epilogue(const odin_graph *g, int y, const bool *dead, odin_epilogue_match *m);
+/* Turns node ni, in place, into ai.odin `op` reading ins[0..n_in) with the attributes keep
+ * (already in g's arena, e.g. another node's) followed by copies of add. */
+odin_status odin_pass_retarget(odin_graph *g, int ni, const char *op, const int *ins, int n_in,
+                               const odin_attr *keep, int n_keep, const odin_attr *add, int n_add);
+/* Rewrites m->last into the fused node computing producer + epilogue m. */
+typedef odin_status (*odin_epilogue_rewrite)(odin_graph *g, int producer, const odin_epilogue_match *m);
+/* For every live node producer_ok accepts whose output ends in an epilogue
+ * (odin_pass_match_epilogue): rewrite, then mark the producer and a separate Add dead
+ * (counted in n_dead) and set *changed. */
+odin_status odin_pass_fuse_epilogues(odin_graph *g, bool *dead,
+                                     bool (*producer_ok)(const odin_graph *, const odin_node *),
+                                     odin_epilogue_rewrite rewrite, int *n_dead, bool *changed);
 
 #endif

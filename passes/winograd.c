@@ -168,24 +168,12 @@ static odin_status rewrite(odin_graph *g, int ni, int64_t m, const odin_conv_geo
     snprintf(name, sizeof name, "%s.wino_gemm", nname);
     ODIN_TRY(odin_graph_add_node(g, name, "Conv", "", mm_in, 2, &mm, 1, gemm_at, 1, NULL));
     move_tail(g, ni, 2);
-    n = &g->nodes[ni + 2];
     odin_attr out_at[4] = {ODIN_ATTR_I("m", m), ODIN_ATTR_INTS("out_hw", out_hw, 2),
                            ODIN_ATTR_F("act_min", lo), ODIN_ATTR_F("act_max", hi)};
-    odin_attr *attrs = odin_arena_alloc(&g->arena, sizeof *attrs * 4, 8);
-    int *ins = odin_arena_alloc(&g->arena, sizeof(int) * 3, 4);
-    if (!attrs || !ins) return odin_errorf("out of memory");
-    for (int i = 0; i < 4; i++) ODIN_TRY(odin_attr_copy(g, &attrs[i], &out_at[i]));
-    ins[0] = mm;
-    ins[1] = bias;
-    ins[2] = res;
-    n->inputs = ins;
-    n->n_inputs = res >= 0 ? 3 : bias >= 0 ? 2 : 1;
-    n->attrs = attrs;
-    n->n_attrs = 4;
-    n->op = "WinogradOutput";
-    n->domain = "ai.odin";
-    n->def = odin_op_find(n->op, n->domain, g->opset);
-    if (!n->def || !g->nodes[ni].def || !g->nodes[ni + 1].def)
+    int ins[3] = {mm, bias, res};
+    ODIN_TRY(odin_pass_retarget(g, ni + 2, "WinogradOutput", ins, res >= 0 ? 3 : bias >= 0 ? 2 : 1,
+                                NULL, 0, out_at, 4));
+    if (!g->nodes[ni].def || !g->nodes[ni + 1].def)
         return odin_errorf("node '%s': the Winograd ops are not registered", nname);
     return ODIN_OK;
 }
