@@ -14,6 +14,7 @@
 
 #include "irgen.h"
 #include "lower_gemm.h"
+#include "lower_util.h"
 
 typedef struct conv_info {
     odin_conv_geom g3;
@@ -207,14 +208,7 @@ static odin_status dw_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef hi, 
         LLVMValueRef ow = odin_loop_begin(c, &le, odin_i64(c, 0), odin_i64(c, OW), 1, "epi");
         LLVMValueRef v = odin_load(c, c->t_f32, yrow, ow);
         if (rrow) v = LLVMBuildFAdd(c->b, v, odin_load(c, c->t_f32, rrow, ow), "");
-        if (ci->act_lo > -INFINITY) {
-            LLVMValueRef l = odin_f32c(c, ci->act_lo);
-            v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, v, l, ""), l, v, "");
-        }
-        if (ci->act_hi < INFINITY) {
-            LLVMValueRef h = odin_f32c(c, ci->act_hi);
-            v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, v, h, ""), h, v, "");
-        }
+        v = odin_clamp_f32(c, v, ci->act_lo, ci->act_hi);
         odin_store(c, v, yrow, ow);
         odin_loop_end(c, &le);
     }
@@ -257,19 +251,7 @@ static LLVMValueRef dw_epilogue(odin_lower_ctx *c, const conv_info *ci, LLVMValu
         }
         v = LLVMBuildFAdd(c->b, v, r, "");
     }
-    float bounds[2] = {ci->act_lo, ci->act_hi};
-    for (int i = 0; i < 2; i++) {
-        if (isinf(bounds[i])) continue;
-        LLVMValueRef b = odin_f32c(c, bounds[i]);
-        if (lanes > 1) {
-            LLVMValueRef e[64];
-            for (int k = 0; k < lanes; k++) e[k] = b;
-            b = LLVMConstVector(e, (unsigned)lanes);
-        }
-        LLVMValueRef cmp = LLVMBuildFCmp(c->b, i ? LLVMRealOGT : LLVMRealOLT, v, b, "");
-        v = LLVMBuildSelect(c->b, cmp, b, v, "");
-    }
-    return v;
+    return odin_clamp_f32(c, v, ci->act_lo, ci->act_hi);
 }
 
 static LLVMValueRef splat_f(odin_lower_ctx *c, LLVMValueRef s, int lanes) {

@@ -17,6 +17,7 @@
 #include <llvm-c/DebugInfo.h>
 
 #include "irgen.h"
+#include "lower_util.h"
 
 odin_gemm_spec odin_gemm_spec_init(int64_t M, int64_t N, int64_t K) {
     odin_gemm_spec s;
@@ -123,22 +124,6 @@ static void vstore(odin_lower_ctx *c, LLVMValueRef v, LLVMValueRef p, int lanes)
 static LLVMValueRef fma3(odin_lower_ctx *c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef acc) {
     LLVMValueRef args[3] = {a, b, acc};
     return odin_intrinsic(c, "llvm.fmuladd", LLVMTypeOf(a), args, 3);
-}
-
-/* max(v, lo) then min(v, hi) by compare-and-select, so NaN passes through (as Relu/Clip
- * do); an infinite bound emits nothing. */
-static LLVMValueRef clamp_vec(odin_lower_ctx *c, LLVMValueRef v, float lo, float hi) {
-    LLVMTypeRef t = LLVMTypeOf(v);
-    bool vec = LLVMGetTypeKind(t) == LLVMVectorTypeKind;
-    if (lo > -INFINITY) {
-        LLVMValueRef l = vec ? splat(c, t, odin_f32c(c, lo)) : odin_f32c(c, lo);
-        v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, v, l, ""), l, v, "");
-    }
-    if (hi < INFINITY) {
-        LLVMValueRef h = vec ? splat(c, t, odin_f32c(c, hi)) : odin_f32c(c, hi);
-        v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, v, h, ""), h, v, "");
-    }
-    return v;
 }
 
 /* A fresh internal function with its own builder, sharing c's module and types. */
@@ -407,7 +392,7 @@ static LLVMValueRef build_microkernel(odin_lower_ctx *c, const gemm_plan *p, int
                 }
                 if (has_r)
                     e = LLVMBuildFAdd(f.b, e, vload(&f, vt, fptr(&f, rp, odin_i64(&f, r * s->y_si + v * p->VL)), lanes), "");
-                e = clamp_vec(&f, e, s->act_lo, s->act_hi);
+                e = odin_clamp_f32(&f, e, s->act_lo, s->act_hi);
                 x = LLVMBuildSelect(f.b, last, e, x, "");
             }
             vstore(&f, x, yp, lanes);

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,4 +209,22 @@ bool odin_reduce_axes(const odin_graph *g, int node, bool *reduce, bool *noop) {
         reduce[a] = true;
     }
     return true;
+}
+
+LLVMValueRef odin_clamp_f32(odin_lower_ctx *c, LLVMValueRef v, float lo, float hi) {
+    LLVMTypeRef t = LLVMTypeOf(v);
+    unsigned lanes = LLVMGetTypeKind(t) == LLVMVectorTypeKind ? LLVMGetVectorSize(t) : 0;
+    float bounds[2] = {lo, hi};
+    for (int i = 0; i < 2; i++) {
+        if (isinf(bounds[i])) continue;
+        LLVMValueRef b = odin_f32c(c, bounds[i]);
+        if (lanes) {
+            LLVMValueRef e[64];
+            for (unsigned k = 0; k < lanes && k < 64; k++) e[k] = b;
+            b = LLVMConstVector(e, lanes);
+        }
+        LLVMValueRef cmp = LLVMBuildFCmp(c->b, i ? LLVMRealOGT : LLVMRealOLT, v, b, "");
+        v = LLVMBuildSelect(c->b, cmp, b, v, "");
+    }
+    return v;
 }

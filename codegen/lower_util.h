@@ -63,6 +63,11 @@ LLVMValueRef odin_const_table(odin_lower_ctx *c, LLVMTypeRef elem, const double 
                               const char *name);
 LLVMValueRef odin_const_table_i64(odin_lower_ctx *c, const int64_t *v, int64_t n, const char *name);
 
+/* The Relu/Clip epilogue of the fused kernels: max(v, lo) then min(v, hi) by compare and
+ * select, so NaN passes through as Relu and Clip let it; v is f32 or a vector of f32, and
+ * an infinite bound emits nothing. */
+LLVMValueRef odin_clamp_f32(odin_lower_ctx *c, LLVMValueRef v, float lo, float hi);
+
 /* Threads pay off above this many bytes of work for one kernel. */
 #define ODIN_PARALLEL_MIN_BYTES (256 * 1024)
 

@@ -416,14 +416,7 @@ static odin_status output_body(odin_lower_ctx *c, LLVMValueRef lo, LLVMValueRef 
         LLVMValueRef v = odin_load(c, c->t_f32, s.buf, odin_add_i64(c, ox, i * YW));
         if (bias) v = LLVMBuildFAdd(c->b, v, bias, "");
         if (rrow) v = LLVMBuildFAdd(c->b, v, odin_load(c, c->t_f32, rrow, ox), "");
-        if (p->lo > -INFINITY) {
-            LLVMValueRef b = odin_f32c(c, p->lo);
-            v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, v, b, ""), b, v, "");
-        }
-        if (p->hi < INFINITY) {
-            LLVMValueRef b = odin_f32c(c, p->hi);
-            v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, v, b, ""), b, v, "");
-        }
+        v = odin_clamp_f32(c, v, p->lo, p->hi);
         odin_store(c, v, yrow, ox);
         odin_loop_end(c, &lx);
         if (join) odin_if_end(c, join);

@@ -332,18 +332,25 @@ static char *with_suffix(const char *stem, const char *suffix) {
     return s;
 }
 
+odin_status odin_wasm_codegen_setup(const odin_wasm_options *o, bool relaxed, odin_target *t,
+                                    odin_compile_options *co) {
+    ODIN_TRY(odin_target_wasm32(t, relaxed));
+    *co = odin_compile_defaults();
+    co->opt_level = o->opt_level;
+    co->fuse = o->fuse;
+    co->allow_fallback = false;
+    co->profile = false;
+    return ODIN_OK;
+}
+
 /* Plan, codegen (no fallback), wasm runtime, optimize, emit the object. */
 static odin_status compile_object(const odin_graph *g, const odin_plan *plan,
                                   const odin_wasm_options *o, bool relaxed,
                                   const unsigned char *blob, const size_t *offsets,
                                   size_t blob_bytes, void **obj, size_t *obj_size) {
     odin_target t;
-    ODIN_TRY(odin_target_wasm32(&t, relaxed));
-    odin_compile_options co = odin_compile_defaults();
-    co.opt_level = o->opt_level;
-    co.fuse = o->fuse;
-    co.allow_fallback = false;
-    co.profile = false;
+    odin_compile_options co;
+    ODIN_TRY(odin_wasm_codegen_setup(o, relaxed, &t, &co));
     wasm_mod w = {.c = LLVMContextCreate()};
     w.i8 = LLVMInt8TypeInContext(w.c);
     w.i32 = LLVMInt32TypeInContext(w.c);

@@ -9,6 +9,13 @@
 #include "target.h"
 #include "wasm.h"
 
+#include "compile.h"
+
+/* The wasm32 target (relaxed SIMD or not) and the compile options every wasm module uses:
+ * o's optimization level and fusion, no eval fallback, no profiling hooks. */
+odin_status odin_wasm_codegen_setup(const odin_wasm_options *o, bool relaxed, odin_target *t,
+                                    odin_compile_options *co);
+
 /* m: kernels, entries and runtime globals. Defines the single-threaded parallel_for,
  * maps intrinsics wasm lacks (with relaxed, vector fmuladd becomes relaxed_madd), checks
  * nothing is imported, optimizes and emits the object. */

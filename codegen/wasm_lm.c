@@ -146,12 +146,8 @@ static odin_status build_module(const odin_lm_entries *lm, const odin_wasm_optio
                                "wasm sessions keep one buffer per state",
                                lm->g[0]->tensors[lm->g[0]->inputs[l->state[p].input]].name);
     odin_target t;
-    ODIN_TRY(odin_target_wasm32(&t, relaxed));
-    odin_compile_options co = odin_compile_defaults();
-    co.opt_level = o->opt_level;
-    co.fuse = o->fuse;
-    co.allow_fallback = false;
-    co.profile = false;
+    odin_compile_options co;
+    ODIN_TRY(odin_wasm_codegen_setup(o, relaxed, &t, &co));
     lm_mod w = {.c = LLVMContextCreate()};
     w.i8 = LLVMInt8TypeInContext(w.c);
     w.i32 = LLVMInt32TypeInContext(w.c);
